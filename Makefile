@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Everything they
+# need is installed here, from PyPI and npm, into .venv and node_modules.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: setup run test clean
+
+setup: $(VENV)/.installed static/vendor/manifest.json
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+static/vendor/manifest.json: package.json package-lock.json scripts/vendor_assets.py
+	npm ci --no-audit --no-fund --loglevel=error
+	$(PY) scripts/vendor_assets.py
+
+# Set up, create the SQLite database with demo data, and serve on http://$(HOST):$(PORT)/.
+run: setup
+	$(PY) -m flask --app wsgi db upgrade
+	$(PY) -m flask --app wsgi demo-data
+	@echo
+	@echo "  Intake (public):  http://$(HOST):$(PORT)/aanmelden"
+	@echo "  Back office:      http://$(HOST):$(PORT)/login"
+	@echo "  Demo logins:      asr@example.nl, keylane@example.nl, beheer@example.nl (admin)"
+	@echo "  Demo password:    demo-wachtwoord"
+	@echo
+	$(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT)
+
+# Set up and run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache

@@ -1,0 +1,99 @@
+"""Configuration classes, read from the environment."""
+
+import os
+from datetime import timedelta
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    # None means: SQLite in the instance folder (filled in by create_app).
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+
+    # Public base URL used in e-mail links (status link, detail page).
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+
+    # Raamwerkcontractnummers normally start with this; others get a warning.
+    CONTRACT_PREFIX = os.environ.get("CONTRACT_PREFIX", "A020")
+
+    # E-mail. No MAIL_SERVER means: keep messages in the outbox only.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Aanmelddesk salariskoppeling <noreply@example.nl>"
+    )
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    MAIL_SUPPRESS_SEND = False
+    ASR_INTAKE_MAILBOX = os.environ.get("ASR_INTAKE_MAILBOX", "intake-salariskoppeling@example.nl")
+    KEYLANE_MAILBOX = os.environ.get("KEYLANE_MAILBOX", "salariskoppeling@keylane.example")
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
+
+    # Abuse limits (Flask-Limiter syntax); counters in Redis when a URI is given.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_INTAKE = os.environ.get("RATELIMIT_INTAKE", "60 per hour")
+    RATELIMIT_STATUS = os.environ.get("RATELIMIT_STATUS", "120 per minute")
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SESSION_IDLE_MINUTES", 60) / 60)
+    SESSION_ABSOLUTE_HOURS = _int("SESSION_ABSOLUTE_HOURS", 12)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    PROXY_COUNT = _int("PROXY_COUNT", 0)
+    # How many working days a team may hold a registration before it is stale.
+    STALE_WORKING_DAYS = _int("STALE_WORKING_DAYS", 5)
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_SERVER = None
+    BASE_URL = "http://testserver"
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    ALLOW_SQLITE = _bool("ALLOW_SQLITE")
+
+    @classmethod
+    def check(cls, config: dict) -> None:
+        """Refuse to start with settings that are unsafe in production."""
+        secret = config.get("SECRET_KEY")
+        if not secret or secret == DEV_SECRET_KEY or len(secret) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+        uri = config.get("SQLALCHEMY_DATABASE_URI") or ""
+        if uri.startswith("sqlite") and not config.get("ALLOW_SQLITE"):
+            raise RuntimeError(
+                "production runs on PostgreSQL: set DATABASE_URL (or ALLOW_SQLITE=1 to insist)"
+            )

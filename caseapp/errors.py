@@ -1,0 +1,25 @@
+"""Error pages: Dutch, plain, and never a stack trace to the public."""
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .htmx import is_partial
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        # The status page's 404 is deliberately plain: it says nothing about tokens.
+        if request.blueprint == "intake" and error.code == 404:
+            return "Niet gevonden", 404, {"Content-Type": "text/plain; charset=utf-8"}
+        template = "errors/partial.html" if is_partial() else "errors/page.html"
+        return render_template(template, error=error), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        from .extensions import db
+
+        db.session.rollback()
+        template = "errors/partial.html" if is_partial() else "errors/page.html"
+        return render_template(template, error=None), 500

@@ -1,0 +1,189 @@
+"""The public intake form. Field names are part of the public contract (DESIGN.md)."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, Field, FieldList, Form, FormField, RadioField, SelectChoice, StringField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, ValidationError
+
+from .. import validators
+from ..workflow import PREREQUISITES
+
+PAY_FREQUENCIES = [SelectChoice("monthly", _l("Per maand")), SelectChoice("four_weekly", _l("Per vier weken"))]
+YES_NO = [SelectChoice("yes", _l("Ja")), SelectChoice("no", _l("Nee"))]
+MAX_DIRECTORS = 20
+
+
+def domain(check: Callable[[str], str]):
+    """Run a validators.py check on a field and keep its normalised value."""
+
+    def _validate(form, field: Field) -> None:
+        try:
+            field.data = check(field.data)
+        except validators.InvalidValue as error:
+            raise ValidationError(str(error)) from None
+
+    return _validate
+
+
+class DirectorForm(Form):
+    """One DGA row. An entirely empty row is ignored rather than refused."""
+
+    name = StringField(_l("Naam"))
+    personnel_number = StringField(_l("Personeelsnummer"))
+
+    @property
+    def is_blank(self) -> bool:
+        return not (self.name.data or "").strip() and not (self.personnel_number.data or "").strip()
+
+    def validate(self, extra_validators=None) -> bool:
+        if self.is_blank:
+            return True
+        ok = True
+        for field, check in ((self.name, validators.person_name), (self.personnel_number, validators.personnel_number)):
+            try:
+                field.data = check(field.data)
+            except validators.InvalidValue as error:
+                field.errors = [str(error)]
+                ok = False
+        return ok
+
+
+class IntakeForm(FlaskForm):
+    # A field people never see; bots fill it in.
+    website = StringField(_l("Laat dit veld leeg"))
+
+    processor_name = StringField(
+        _l("Bedrijfsnaam salarisverwerker"),
+        validators=[domain(lambda v: validators.company_name(v, str(_l("bedrijfsnaam van de salarisverwerker"))))],
+    )
+    processor_email = StringField(_l("E-mailadres salarisverwerker"), validators=[domain(validators.email_address)])
+    employer_name = StringField(
+        _l("Bedrijfsnaam te koppelen werkgever"),
+        validators=[domain(lambda v: validators.company_name(v, str(_l("bedrijfsnaam van de werkgever"))))],
+    )
+    contract_number = StringField(_l("Raamwerkcontractnummer"), validators=[domain(validators.contract_number)])
+    payroll_tax_number = StringField(_l("Loonheffingennummer"), validators=[domain(validators.payroll_tax_number)])
+    loket_employer_id = StringField(_l("Werkgever ID (Loket.nl)"), validators=[domain(validators.loket_employer_id)])
+    directors = FieldList(FormField(DirectorForm), min_entries=0, max_entries=MAX_DIRECTORS)
+    pay_frequency = RadioField(
+        _l("Verloningsfrequentie"),
+        choices=PAY_FREQUENCIES,
+        validate_choice=False,
+        validators=[
+            InputRequired(_l("Kies hoe vaak de salarissen worden verwerkt: per maand of per vier weken.")),
+            AnyOf(["monthly", "four_weekly"], _l("Kies per maand of per vier weken.")),
+        ],
+    )
+    thirteenth_month = RadioField(
+        _l("Wordt er een 13e maand uitbetaald?"),
+        choices=YES_NO,
+        validate_choice=False,
+        validators=[
+            InputRequired(_l("Kies of er een 13e maand wordt uitbetaald.")),
+            AnyOf(["yes", "no"], _l("Kies ja of nee.")),
+        ],
+    )
+    confirm_four_weekly_thirteenth = BooleanField(
+        _l("Ik bevestig dat er naast de dertien vierwekelijkse perioden echt een 13e maand wordt uitbetaald.")
+    )
+
+    def validate_website(self, field: Field) -> None:
+        if field.data:
+            raise ValidationError(_l("Het formulier kon niet worden verwerkt. Laat het veld ‘Laat dit veld leeg’ leeg."))
+
+    def validate_directors(self, field: FieldList) -> None:
+        seen: dict[int, str] = {}
+        for entry in field.entries:
+            row = entry.form
+            if row.is_blank or row.personnel_number.errors or not row.personnel_number.data:
+                continue
+            key = int(row.personnel_number.data)
+            if key in seen:
+                row.personnel_number.errors = list(row.personnel_number.errors) + [
+                    str(_l("Dit personeelsnummer staat al bij een andere DGA. Elk personeelsnummer komt één keer voor."))
+                ]
+                raise ValidationError("duplicate personnel number")
+            seen[key] = row.name.data
+
+    def validate_confirm_four_weekly_thirteenth(self, field: Field) -> None:
+        if self.pay_frequency.data == "four_weekly" and self.thirteenth_month.data == "yes" and not field.data:
+            raise ValidationError(
+                _l(
+                    "U kiest vierwekelijks én een 13e maand. Bevestig dat er echt een 13e maand wordt "
+                    "uitbetaald: dertien perioden van vier weken zijn geen 13e maand."
+                )
+            )
+
+    # Filled in below: one BooleanField prereq_<key> per prerequisite of step 1.
+
+    @property
+    def contract_prefix_warning(self) -> bool:
+        number = self.contract_number.data or ""
+        if self.contract_number.errors or not number:
+            return False
+        return validators.contract_prefix_warning(number, current_app.config["CONTRACT_PREFIX"])
+
+    def prerequisite_fields(self, group: str) -> list[tuple[Field, object]]:
+        return [(self[f"prereq_{p.key}"], p) for p in PREREQUISITES if p.group == group]
+
+    def director_rows(self) -> list[tuple[str, str]]:
+        return [
+            (entry.form.name.data, entry.form.personnel_number.data)
+            for entry in self.directors.entries
+            if not entry.form.is_blank
+        ]
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(field id, message) pairs in the order the fields appear on the page."""
+        items: list[tuple[str, str]] = []
+        for field in self:
+            if field.name == "directors":
+                for entry in field.entries:
+                    for sub in entry.form:
+                        items.extend((sub.id, message) for message in sub.errors)
+                continue
+            if isinstance(field.errors, dict):
+                continue
+            target = f"{field.id}-0" if isinstance(field, RadioField) else field.id
+            items.extend((target, message) for message in field.errors if message != "duplicate personnel number")
+        return items
+
+
+for _prerequisite in PREREQUISITES:
+    setattr(
+        IntakeForm,
+        f"prereq_{_prerequisite.key}",
+        BooleanField(
+            _prerequisite.label,
+            validators=[DataRequired(_l("Bevestig: %(label)s.", label=_prerequisite.label))],
+        ),
+    )
+
+
+_DIRECTOR_FIELD = re.compile(r"^directors-(\d+)-(name|personnel_number)$")
+
+
+def renumber_directors(formdata: MultiDict, drop: int | None = None, add: bool = False) -> MultiDict:
+    """Copy of the posted form with the DGA rows numbered 0..n-1, one dropped or one added."""
+    rows: dict[int, dict[str, str]] = {}
+    rest = MultiDict()
+    for key, value in formdata.items(multi=True):
+        match = _DIRECTOR_FIELD.match(key)
+        if match:
+            rows.setdefault(int(match.group(1)), {})[match.group(2)] = value
+        else:
+            rest.add(key, value)
+    kept = [row for index, row in sorted(rows.items()) if index != drop]
+    if add and len(kept) < MAX_DIRECTORS:
+        kept.append({"name": "", "personnel_number": ""})
+    for index, row in enumerate(kept):
+        rest.add(f"directors-{index}-name", row.get("name", ""))
+        rest.add(f"directors-{index}-personnel_number", row.get("personnel_number", ""))
+    return rest

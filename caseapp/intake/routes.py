@@ -1,0 +1,114 @@
+"""Public pages: the intake form, its inline checks, the confirmation, the status link."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+
+from ..htmx import is_partial, render_view
+from ..workflow import processor_steps
+from . import service
+from .forms import IntakeForm, renumber_directors
+
+bp = Blueprint("intake", __name__)
+
+TEMPLATE = "intake/new.html"
+# Fields with an inline check on blur, and the block that re-renders each.
+INLINE_CHECKS = {
+    "payroll_tax_number": "payroll_tax_number_group",
+    "loket_employer_id": "loket_employer_id_group",
+    "contract_number": "contract_number_group",
+}
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("intake.new"))
+
+
+@bp.route("/aanmelden", methods=["GET", "POST"])
+def new():
+    if request.method == "GET":
+        return render_view(TEMPLATE, form=IntakeForm(), show_errors=False)
+
+    action = request.form.get("action", "")
+    if action.startswith(("add_director", "remove_director")):
+        # The no-JavaScript path of "add another DGA" / "remove": re-render with the rows changed.
+        return _directors_changed(action, block=None)
+
+    form = IntakeForm()
+    if not form.validate():
+        return render_view(TEMPLATE, status=422, form=form, show_errors=True)
+
+    registration, token = service.create_registration(
+        service.IntakeData(
+            processor_name=form.processor_name.data,
+            processor_email=form.processor_email.data,
+            employer_name=form.employer_name.data,
+            contract_number=form.contract_number.data,
+            payroll_tax_number=form.payroll_tax_number.data,
+            loket_employer_id=form.loket_employer_id.data,
+            pay_frequency=form.pay_frequency.data,
+            thirteenth_month=form.thirteenth_month.data == "yes",
+            contract_prefix_warning=form.contract_prefix_warning,
+            directors=form.director_rows(),
+        )
+    )
+    current_app.logger.info("registration %s submitted", registration.reference)
+    session["submitted"] = {"reference": registration.reference, "token": token}
+    return redirect(url_for("intake.confirmation"), code=303)
+
+
+@bp.post("/aanmelden/dga")
+def directors():
+    """HTMX: add or remove a DGA row, answering with the DGA fieldset only."""
+    return _directors_changed(request.form.get("action", "add_director"), block="directors_fieldset")
+
+
+def _directors_changed(action: str, block: str | None):
+    drop = None
+    if action.startswith("remove_director-"):
+        try:
+            drop = int(action.rsplit("-", 1)[1])
+        except ValueError:
+            drop = None
+    formdata = renumber_directors(request.form, drop=drop, add=action == "add_director")
+    form = IntakeForm(formdata=formdata)
+    focus = len(form.directors.entries) - 1 if action == "add_director" else None
+    return render_view(TEMPLATE, block=block, form=form, show_errors=False, focus_director=focus)
+
+
+@bp.post("/aanmelden/controle/<field>")
+def check(field: str):
+    """HTMX inline check of one field on blur: answers with that field's group."""
+    block = INLINE_CHECKS.get(field)
+    if block is None or not is_partial():
+        abort(404)
+    form = IntakeForm()
+    target = form[field]
+    target.validate(form)
+    return render_view(TEMPLATE, block=block, form=form, show_errors=True, checked=field)
+
+
+@bp.get("/aanmelden/bevestiging")
+def confirmation():
+    submitted = session.get("submitted")
+    if not submitted:
+        return redirect(url_for("intake.new"))
+    registration = service.find_by_token(submitted["token"])
+    if registration is None:
+        session.pop("submitted", None)
+        return redirect(url_for("intake.new"))
+    status_url = url_for("intake.status", token=submitted["token"], _external=True)
+    return render_view("intake/confirmation.html", registration=registration, status_url=status_url)
+
+
+@bp.get("/status/<token>")
+def status(token: str):
+    registration = service.find_by_token(token)
+    if registration is None:
+        abort(404)
+    response = render_view("intake/status.html", registration=registration, steps=processor_steps(registration))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

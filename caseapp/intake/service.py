@@ -1,0 +1,118 @@
+"""Creating a registration from a valid intake: one transaction, one place."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Director, ReferenceCounter, Registration, hash_token, utcnow
+from ..workflow import OPEN_STEPS, record_event
+
+
+@dataclass
+class IntakeData:
+    processor_name: str
+    processor_email: str
+    employer_name: str
+    contract_number: str
+    payroll_tax_number: str
+    loket_employer_id: str
+    pay_frequency: str
+    thirteenth_month: bool
+    contract_prefix_warning: bool
+    directors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def next_reference(year: int) -> str:
+    """AW-<year>-<seq>, unique under concurrent submissions.
+
+    The counter row is incremented with a single UPDATE, which takes a row lock
+    on PostgreSQL and the write lock on SQLite: two transactions never read the
+    same value. The row for a new year is created on first use.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(
+        insert(ReferenceCounter).values(year=year, last_value=0).on_conflict_do_nothing(index_elements=["year"])
+    )
+    value = db.session.execute(
+        sa.update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last_value=ReferenceCounter.last_value + 1)
+        .returning(ReferenceCounter.last_value)
+    ).scalar_one()
+    return f"AW-{year}-{value:05d}"
+
+
+def open_duplicates(payroll_tax_number: str, loket_employer_id: str) -> list[str]:
+    """References of open registrations with the same payroll tax number or Werkgever ID."""
+    return list(
+        db.session.scalars(
+            sa.select(Registration.reference)
+            .where(
+                sa.or_(
+                    Registration.payroll_tax_number == payroll_tax_number,
+                    Registration.loket_employer_id == loket_employer_id,
+                ),
+                Registration.step.in_(OPEN_STEPS),
+                Registration.withdrawn_at.is_(None),
+            )
+            .order_by(Registration.id)
+        )
+    )
+
+
+def create_registration(data: IntakeData) -> tuple[Registration, str]:
+    """Store a registration with its DGAs and a `submitted` event; commit.
+
+    Returns the registration and the status-link token (only its hash is kept,
+    so this is the one moment the token is known).
+    """
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    duplicates = open_duplicates(data.payroll_tax_number, data.loket_employer_id)
+    registration = Registration(
+        reference=next_reference(now.year),
+        processor_name=data.processor_name,
+        processor_email=data.processor_email,
+        employer_name=data.employer_name,
+        contract_number=data.contract_number,
+        payroll_tax_number=data.payroll_tax_number,
+        loket_employer_id=data.loket_employer_id,
+        pay_frequency=data.pay_frequency,
+        thirteenth_month=data.thirteenth_month,
+        prerequisites_confirmed_at=now,
+        contract_prefix_warning=data.contract_prefix_warning,
+        possible_duplicate=bool(duplicates),
+        step="received",
+        step_entered_at=now,
+        status_token_hash=hash_token(token),
+        created_at=now,
+        updated_at=now,
+        directors=[
+            Director(position=index, name=name, personnel_number=number)
+            for index, (name, number) in enumerate(data.directors)
+        ],
+    )
+    db.session.add(registration)
+    record_event(
+        registration,
+        "submitted",
+        actor_label="processor",
+        possible_duplicate_of=duplicates,
+        contract_prefix_warning=data.contract_prefix_warning,
+    )
+    db.session.commit()
+    return registration, token
+
+
+def find_by_token(token: str) -> Registration | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(sa.select(Registration).where(Registration.status_token_hash == hash_token(token)))

@@ -1,0 +1,293 @@
+"""Typed models. The workflow lives in workflow.py; these only hold data."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC: stored the same on SQLite and PostgreSQL, shown in Amsterdam time."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+ROLES = ("asr", "keylane", "admin")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    # Bumped on logout-everywhere and deactivation: sessions carrying an older
+    # value stop working (the session id is "<id>:<session_version>").
+    session_version: so.Mapped[int] = so.mapped_column(default=1)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("role IN ('asr', 'keylane', 'admin')", name="role"),)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ReferenceCounter(db.Model):
+    """One row per year; incremented atomically to number registrations AW-<year>-<seq>."""
+
+    __tablename__ = "reference_counter"
+
+    year: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    last_value: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class Registration(db.Model):
+    __tablename__ = "registration"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    reference: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+
+    # Intake data, normalised by validators.py.
+    processor_name: so.Mapped[str] = so.mapped_column(sa.String(70))
+    processor_email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    employer_name: so.Mapped[str] = so.mapped_column(sa.String(70))
+    contract_number: so.Mapped[str] = so.mapped_column(sa.String(30))
+    payroll_tax_number: so.Mapped[str] = so.mapped_column(sa.String(12), index=True)
+    loket_employer_id: so.Mapped[str] = so.mapped_column(sa.String(36), index=True)
+    pay_frequency: so.Mapped[str] = so.mapped_column(sa.String(16))
+    thirteenth_month: so.Mapped[bool]
+    prerequisites_confirmed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    # Flags for a.s.r. triage.
+    contract_prefix_warning: so.Mapped[bool] = so.mapped_column(default=False)
+    possible_duplicate: so.Mapped[bool] = so.mapped_column(default=False)
+    intake_checked: so.Mapped[bool] = so.mapped_column(default=False)
+
+    # Where it is in the process.
+    step: so.Mapped[str] = so.mapped_column(sa.String(16), default="received")
+    step_entered_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    assignee_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    waiting_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
+    waiting_since: so.Mapped[Optional[datetime]]
+    withdrawn_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
+    withdrawn_at: so.Mapped[Optional[datetime]]
+    first_exchange_date: so.Mapped[Optional[date]]
+    # The date the processor was last told about (a change after that is news).
+    first_exchange_date_notified: so.Mapped[Optional[date]]
+    realised_at: so.Mapped[Optional[datetime]]
+    live_at: so.Mapped[Optional[datetime]]
+    anonymised_at: so.Mapped[Optional[datetime]]
+
+    status_token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
+
+    assignee: so.Mapped[Optional[User]] = so.relationship(lazy="raise_on_sql")
+    directors: so.Mapped[list[Director]] = so.relationship(
+        back_populates="registration",
+        cascade="all, delete-orphan",
+        order_by="Director.position",
+        lazy="selectin",
+    )
+    policies: so.Mapped[list[PolicyRecord]] = so.relationship(
+        back_populates="registration",
+        cascade="all, delete-orphan",
+        order_by="PolicyRecord.id",
+        lazy="raise_on_sql",
+    )
+    checks: so.Mapped[list[AuthorisationCheck]] = so.relationship(
+        back_populates="registration", cascade="all, delete-orphan", lazy="raise_on_sql"
+    )
+    contacts: so.Mapped[list[ContactLogEntry]] = so.relationship(
+        back_populates="registration",
+        cascade="all, delete-orphan",
+        order_by="ContactLogEntry.occurred_at.desc()",
+        lazy="raise_on_sql",
+    )
+    events: so.Mapped[list[Event]] = so.relationship(
+        back_populates="registration",
+        cascade="all, delete-orphan",
+        order_by="Event.id.desc()",
+        lazy="raise_on_sql",
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "step IN ('received', 'policy', 'setup', 'realised', 'live')", name="step"
+        ),
+        sa.CheckConstraint("pay_frequency IN ('monthly', 'four_weekly')", name="pay_frequency"),
+        # The board lists each column oldest-in-step first.
+        sa.Index("ix_registration_board", "step", "step_entered_at", "id"),
+    )
+    # Every UPDATE checks the version it read; edit forms also carry the version
+    # the user saw, so a stale form is caught across requests too.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.waiting_since is not None
+
+    @property
+    def is_open(self) -> bool:
+        return not self.is_withdrawn and self.step != "live"
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.reference} {self.step}>"
+
+
+class Director(db.Model):
+    """A DGA (directeur-grootaandeelhouder) on the employer's payroll."""
+
+    __tablename__ = "director"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    registration_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    personnel_number: so.Mapped[str] = so.mapped_column(sa.String(12))
+
+    registration: so.Mapped[Registration] = so.relationship(back_populates="directors")
+
+    __table_args__ = (
+        sa.UniqueConstraint("registration_id", "personnel_number", name="uq_director_personnel"),
+    )
+
+
+class PolicyRecord(db.Model):
+    __tablename__ = "policy_record"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    registration_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    policy_number: so.Mapped[str] = so.mapped_column(sa.String(40))
+    scheme: so.Mapped[str] = so.mapped_column(sa.String(120))
+    start_date: so.Mapped[date]
+    note: so.Mapped[Optional[str]] = so.mapped_column(sa.String(1000))
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
+
+    registration: so.Mapped[Registration] = so.relationship(back_populates="policies")
+    created_by: so.Mapped[Optional[User]] = so.relationship(lazy="raise_on_sql")
+
+
+class AuthorisationCheck(db.Model):
+    """One ticked prerequisite of step 1 (see workflow.PREREQUISITES); absent = not ticked."""
+
+    __tablename__ = "authorisation_check"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    registration_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    key: so.Mapped[str] = so.mapped_column(sa.String(40))
+    checked_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    checked_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    registration: so.Mapped[Registration] = so.relationship(back_populates="checks")
+    checked_by: so.Mapped[Optional[User]] = so.relationship(lazy="raise_on_sql")
+
+    __table_args__ = (sa.UniqueConstraint("registration_id", "key", name="uq_check_key"),)
+
+
+CONTACT_CHANNELS = ("phone", "email", "meeting", "other")
+
+
+class ContactLogEntry(db.Model):
+    __tablename__ = "contact_log_entry"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    registration_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    occurred_at: so.Mapped[datetime]
+    channel: so.Mapped[str] = so.mapped_column(sa.String(16))
+    with_whom: so.Mapped[str] = so.mapped_column(sa.String(120))
+    summary: so.Mapped[str] = so.mapped_column(sa.String(2000))
+    follow_up_date: so.Mapped[Optional[date]] = so.mapped_column(index=True)
+    author_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    registration: so.Mapped[Registration] = so.relationship(back_populates="contacts")
+    author: so.Mapped[Optional[User]] = so.relationship(lazy="raise_on_sql")
+
+    __table_args__ = (
+        sa.CheckConstraint("channel IN ('phone', 'email', 'meeting', 'other')", name="channel"),
+    )
+
+
+class Event(db.Model):
+    """Append-only audit trail. The app never updates or deletes a row."""
+
+    __tablename__ = "event"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    registration_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("registration.id", ondelete="CASCADE")
+    )
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40))
+    actor_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    # Who acted when it was not a staff user: "processor" or "system".
+    actor_label: so.Mapped[Optional[str]] = so.mapped_column(sa.String(40))
+    data: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    registration: so.Mapped[Registration] = so.relationship(back_populates="events")
+    actor: so.Mapped[Optional[User]] = so.relationship(lazy="raise_on_sql")
+
+    __table_args__ = (sa.Index("ix_event_registration", "registration_id", "id"),)
+
+
+class OutboxMessage(db.Model):
+    """An e-mail written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox_message"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    registration_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("registration.id", ondelete="SET NULL"), index=True
+    )
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40))
+    recipient: so.Mapped[str] = so.mapped_column(sa.String(254))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(255))
+    body_text: so.Mapped[str] = so.mapped_column(sa.Text)
+    body_html: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="queued")
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.String(1000))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    sent_at: so.Mapped[Optional[datetime]]
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    )

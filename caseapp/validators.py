@@ -1,0 +1,136 @@
+"""Dutch identifiers and other domain checks. Each function normalises a raw
+value and returns it, or raises InvalidValue with a Dutch message for the user.
+Forms, the detail page's edit form and the inline checks all call these."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from stdnum.nl import bsn
+
+NAME_MIN, NAME_MAX = 2, 70  # Loket.nl's own limit for company names
+_PAYROLL_TAX = re.compile(r"^(\d{9})L(\d{2})$")
+_CONTRACT = re.compile(r"^[A-Z0-9]+$")
+_HEX_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+class InvalidValue(ValueError):
+    """A value a user typed that we cannot accept; str() is the Dutch message."""
+
+
+def payroll_tax_number(raw: str | None) -> str:
+    """Loonheffingennummer: 9 digits passing the 11-test, 'L', a 2-digit subnumber (not 00)."""
+    value = re.sub(r"[\s.]", "", raw or "").upper()
+    if not value:
+        raise InvalidValue(_("Vul het loonheffingennummer in."))
+    match = _PAYROLL_TAX.match(value)
+    if not match:
+        raise InvalidValue(
+            _(
+                "Een loonheffingennummer bestaat uit 9 cijfers, de letter L en 2 cijfers, "
+                "bijvoorbeeld 123456782L01."
+            )
+        )
+    digits, subnumber = match.groups()
+    if not bsn.is_valid(digits):
+        raise InvalidValue(
+            _(
+                "Dit loonheffingennummer bestaat niet: de eerste 9 cijfers voldoen niet aan de "
+                "elfproef. Controleer het nummer op de loonaangifte."
+            )
+        )
+    if subnumber == "00":
+        raise InvalidValue(
+            _("Subnummer L00 wordt niet gebruikt. Vul het subnummer van de werkgever in, bijvoorbeeld L01.")
+        )
+    return value
+
+
+def loket_employer_id(raw: str | None) -> str:
+    """Werkgever ID: the UUID Loket.nl's API uses for an employer, stored lower-case."""
+    value = (raw or "").strip()
+    if not value:
+        raise InvalidValue(_("Vul de Werkgever ID in."))
+    if value.isdigit():
+        raise InvalidValue(
+            _(
+                "Dit lijkt het werkgeversnummer (alleen cijfers). Wij hebben de Werkgever ID nodig: "
+                "een code van 36 tekens zoals b14acd0d-75d7-4fc8-8b22-4a3924585cab. U vindt die in "
+                "Loket.nl onder Werkgever → Bedrijfsgegevens."
+            )
+        )
+    if not _HEX_UUID.match(value):
+        raise InvalidValue(
+            _(
+                "Een Werkgever ID is een code van 36 tekens (cijfers, letters a–f en streepjes), "
+                "zoals b14acd0d-75d7-4fc8-8b22-4a3924585cab."
+            )
+        )
+    return str(uuid.UUID(value))
+
+
+def contract_number(raw: str | None) -> str:
+    """Raamwerkcontractnummer: upper-cased, letters and digits only."""
+    value = re.sub(r"\s", "", raw or "").upper()
+    if not value:
+        raise InvalidValue(_("Vul het raamwerkcontractnummer in."))
+    if not _CONTRACT.match(value):
+        raise InvalidValue(
+            _("Een raamwerkcontractnummer bestaat alleen uit letters en cijfers, bijvoorbeeld A0201234.")
+        )
+    if len(value) > 30:
+        raise InvalidValue(_("Een raamwerkcontractnummer is hoogstens 30 tekens lang."))
+    return value
+
+
+def contract_prefix_warning(number: str, prefix: str) -> bool:
+    """True when a (valid) contract number does not start with the usual prefix."""
+    return bool(prefix) and not number.startswith(prefix.upper())
+
+
+def company_name(raw: str | None, label: str) -> str:
+    value = " ".join((raw or "").split())
+    if not value:
+        raise InvalidValue(_("Vul de %(label)s in.", label=label))
+    if len(value) < NAME_MIN:
+        raise InvalidValue(_("De %(label)s is minstens %(n)d tekens lang.", label=label, n=NAME_MIN))
+    if len(value) > NAME_MAX:
+        raise InvalidValue(
+            _("De %(label)s is hoogstens %(n)d tekens lang (de grens van Loket.nl).", label=label, n=NAME_MAX)
+        )
+    return value
+
+
+def email_address(raw: str | None) -> str:
+    value = (raw or "").strip()
+    if not value:
+        raise InvalidValue(_("Vul het e-mailadres in."))
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InvalidValue(
+            _("Vul een geldig e-mailadres in, zoals salaris@bureau.nl.")
+        ) from None
+
+
+def person_name(raw: str | None) -> str:
+    value = " ".join((raw or "").split())
+    if not value:
+        raise InvalidValue(_("Vul de naam van de DGA in."))
+    if len(value) > 120:
+        raise InvalidValue(_("De naam is hoogstens 120 tekens lang."))
+    return value
+
+
+def personnel_number(raw: str | None) -> str:
+    value = re.sub(r"\s", "", raw or "")
+    if not value:
+        raise InvalidValue(_("Vul het personeelsnummer van de DGA in."))
+    if not value.isdigit():
+        raise InvalidValue(_("Een personeelsnummer bestaat alleen uit cijfers, zoals in Loket.nl."))
+    if len(value) > 12:
+        raise InvalidValue(_("Een personeelsnummer is hoogstens 12 cijfers lang."))
+    return value

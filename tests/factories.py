@@ -1,0 +1,63 @@
+"""make_* helpers for tests, available as fixtures."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from caseapp.extensions import db
+from caseapp.intake.service import IntakeData, create_registration
+
+# Checksum-valid loonheffingennummers (the 9 digits pass the 11-test).
+VALID_PAYROLL_TAX_NUMBERS = ["123456782L01", "111222333L01", "100000009L02", "987654321L01", "192837465L01"]
+_counter = itertools.count(1)
+
+
+def valid_intake_form(**overrides) -> dict[str, str]:
+    """A complete, valid intake POST body, as a browser would send it."""
+    from caseapp.workflow import PREREQUISITE_KEYS
+
+    data = {
+        "processor_name": "Salarisbureau Noord B.V.",
+        "processor_email": "loket@salarisnoord.nl",
+        "employer_name": "Bakkerij Van Dam",
+        "contract_number": "A0201234567",
+        "payroll_tax_number": "123456782L01",
+        "loket_employer_id": "b14acd0d-75d7-4fc8-8b22-4a3924585cab",
+        "pay_frequency": "monthly",
+        "thirteenth_month": "no",
+        "website": "",
+    }
+    data.update({f"prereq_{key}": "y" for key in PREREQUISITE_KEYS})
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture()
+def make_registration(app):
+    """Create a registration through the intake service; returns (registration, token)."""
+
+    def _make(**overrides):
+        n = next(_counter)
+        fields = dict(
+            processor_name="Salarisbureau Noord B.V.",
+            processor_email="loket@salarisnoord.nl",
+            employer_name=f"Werkgever {n}",
+            contract_number="A0201234567",
+            payroll_tax_number=VALID_PAYROLL_TAX_NUMBERS[n % len(VALID_PAYROLL_TAX_NUMBERS)],
+            loket_employer_id=f"00000000-0000-4000-8000-{n:012d}",
+            pay_frequency="monthly",
+            thirteenth_month=False,
+            contract_prefix_warning=False,
+            directors=[],
+        )
+        step = overrides.pop("step", None)
+        fields.update(overrides)
+        registration, token = create_registration(IntakeData(**fields))
+        if step is not None:
+            registration.step = step
+            db.session.commit()
+        return registration, token
+
+    return _make

@@ -1,0 +1,72 @@
+import hashlib
+from datetime import date
+
+import sqlalchemy as sa
+
+from caseapp.extensions import db
+from caseapp.models import ContactLogEntry, PolicyRecord, Registration
+
+
+def test_unknown_token_is_a_plain_404(client):
+    response = client.get("/status/not-a-real-token")
+    assert response.status_code == 404
+    assert response.mimetype == "text/plain"
+    assert "<html" not in response.get_data(as_text=True)
+
+
+def test_only_the_hash_of_the_token_is_stored(make_registration):
+    registration, token = make_registration()
+    assert len(token) >= 43
+    assert registration.status_token_hash == hashlib.sha256(token.encode()).hexdigest()
+    row = db.session.execute(sa.select(Registration.__table__)).mappings().one()
+    assert token not in [str(value) for value in row.values()]
+
+
+def test_status_page_sends_privacy_headers(client, make_registration):
+    _, token = make_registration()
+    response = client.get(f"/status/{token}")
+    assert response.status_code == 200
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_status_page_shows_the_four_steps_with_step_three_current(client, make_registration):
+    registration, token = make_registration(employer_name="Bakkerij Van Dam")
+    html = client.get(f"/status/{token}").get_data(as_text=True)
+    assert registration.reference in html and "Bakkerij Van Dam" in html
+    for title in ["Voorwaarden controleren", "Werkgever aanmelden bij a.s.r.", "Polisgegevens en inrichting",
+                  "Bevestiging en eerste uitwisseling"]:
+        assert title in html
+    assert html.count("progress__step--done") == 2
+    assert 'progress__step--current" aria-current="step"' in html
+    assert "a.s.r. controleert uw aanmelding" in html
+    assert "Nog niet bekend" in html
+
+
+def test_status_page_shows_the_first_exchange_date_once_realised(client, make_registration):
+    registration, token = make_registration(step="realised")
+    registration.first_exchange_date = date(2027, 2, 1)
+    db.session.commit()
+    html = client.get(f"/status/{token}").get_data(as_text=True)
+    assert "maandag 1 februari 2027" in html
+    assert html.count("progress__step--done") == 3
+
+
+def test_status_page_in_setup_says_keylane_acts(client, make_registration):
+    _, token = make_registration(step="setup")
+    html = client.get(f"/status/{token}").get_data(as_text=True)
+    assert "Keylane, de technische partner van a.s.r., richt de koppeling in" in html
+
+
+def test_status_page_shows_no_internal_notes(client, make_registration):
+    from caseapp.models import utcnow
+
+    registration, token = make_registration(step="setup")
+    db.session.add(PolicyRecord(registration=registration, policy_number="POL-INTERN-1", scheme="Regeling X",
+                                start_date=date(2026, 1, 1), note="Interne notitie over premie"))
+    db.session.add(ContactLogEntry(registration=registration, occurred_at=utcnow(), channel="phone",
+                                   with_whom="Jan", summary="Intern gespreksverslag"))
+    db.session.commit()
+    html = client.get(f"/status/{token}").get_data(as_text=True)
+    for secret in ["POL-INTERN-1", "Interne notitie", "Intern gespreksverslag", registration.payroll_tax_number]:
+        assert secret not in html
