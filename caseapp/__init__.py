@@ -41,7 +41,7 @@ def create_app(test_config: dict | None = None, config_class: type[Config] | Non
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import auth, errors, htmx  # noqa: F401 (auth registers the user loader)
+    from . import auth, errors, htmx, navigation  # noqa: F401 (auth registers the user loader)
     from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
@@ -52,6 +52,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     htmx.init_app(app)
+    navigation.init_app(app)
     errors.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)
@@ -74,11 +75,17 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .auth.routes import bp as auth_bp
+    from .board.routes import bp as board_bp
     from .health import bp as health_bp
     from .intake.routes import bp as intake_bp
+    from .registrations.routes import bp as registrations_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(board_bp)
+    app.register_blueprint(registrations_bp)
 
 
 def _register_cli(app: Flask) -> None:

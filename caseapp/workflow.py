@@ -206,3 +206,323 @@ def processor_steps(registration: Registration) -> list[ProcessorStep]:
             _l("Keylane"),
         ),
     ]
+
+
+# ---------------------------------------------------------------------------
+# Transitions. Every change: checks the role and the guard on the server,
+# checks the version the user saw, records an event. The caller commits.
+# ---------------------------------------------------------------------------
+
+
+class WorkflowError(Exception):
+    """A change that is refused; str() is a Dutch message for the user."""
+
+    status_code = 422
+
+
+class NotAllowed(WorkflowError):
+    status_code = 403
+
+
+class StaleRegistration(WorkflowError):
+    """Someone else changed the registration since the user loaded it."""
+
+    status_code = 409
+
+
+def owner_of(step: str) -> str | None:
+    return STEP_OWNERS.get(step)
+
+
+def next_step(step: str) -> str | None:
+    index = STEPS.index(step)
+    return STEPS[index + 1] if index + 1 < len(STEPS) else None
+
+
+def previous_step(step: str) -> str | None:
+    index = STEPS.index(step)
+    return STEPS[index - 1] if index > 0 else None
+
+
+def acts_for(user: User, team: str | None) -> bool:
+    """True when `user` may act for `team` (admins act for every team)."""
+    return user.role == "admin" or (team is not None and user.role == team)
+
+
+def check_version(registration: Registration, expected_version: int | None) -> None:
+    if expected_version is not None and int(expected_version) != registration.version:
+        raise StaleRegistration(
+            str(
+                _l(
+                    "Iemand anders heeft deze aanmelding intussen gewijzigd. Bekijk de actuele "
+                    "gegevens en probeer het opnieuw."
+                )
+            )
+        )
+
+
+def _require_open(registration: Registration) -> None:
+    if registration.is_withdrawn:
+        raise WorkflowError(str(_l("Deze aanmelding is ingetrokken. Heropen haar eerst.")))
+
+
+def _require_owner(registration: Registration, actor: User) -> None:
+    team = owner_of(registration.step)
+    if not acts_for(actor, team):
+        raise NotAllowed(
+            str(_l("Deze stap is van %(team)s; u kunt hem niet wijzigen.", team=TEAM_LABELS.get(team or "", "-")))
+        )
+
+
+def today_local():
+    """Today's date in the Netherlands (dates like the first exchange are Dutch dates)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+
+
+def advance_requirements(registration: Registration) -> list[str]:
+    """What is still missing before the registration may move to the next step.
+
+    Empty means the guard is satisfied. Reads policies and checks, so load
+    them first where many registrations are evaluated at once.
+    """
+    step = registration.step
+    missing: list[str] = []
+    if step == "received":
+        if registration.assignee_id is None:
+            missing.append(str(_l("Iemand moet de aanmelding eerst oppakken (toewijzen).")))
+    elif step == "policy":
+        if not any(is_complete_policy(p) for p in registration.policies):
+            missing.append(str(_l("Voeg minstens één volledige polis toe (polisnummer, regeling en ingangsdatum).")))
+        if not registration.intake_checked:
+            missing.append(str(_l("Vink aan dat de aanmeldgegevens zijn gecontroleerd.")))
+    elif step == "setup":
+        ticked = {check.key for check in registration.checks}
+        open_checks = [p for p in PREREQUISITES if p.key not in ticked]
+        if open_checks:
+            missing.append(
+                str(_l("Vink alle autorisatiecontroles aan (nog open: %(n)d).", n=len(open_checks)))
+            )
+        if registration.first_exchange_date is None:
+            missing.append(str(_l("Stel de datum van de eerste uitwisseling in.")))
+        elif registration.first_exchange_date < today_local():
+            missing.append(str(_l("De datum van de eerste uitwisseling ligt in het verleden; kies een nieuwe datum.")))
+    elif step == "realised":
+        if registration.first_exchange_date is None or registration.first_exchange_date >= today_local():
+            missing.append(
+                str(_l("De eerste uitwisseling is nog niet geweest. Bevestig dat ze heeft plaatsgevonden."))
+            )
+    return missing
+
+
+def is_complete_policy(policy) -> bool:
+    return bool(policy.policy_number and policy.scheme and policy.start_date)
+
+
+def _change_step(registration: Registration, actor: User, to: str, **data: Any) -> None:
+    from .models import utcnow
+
+    before = registration.step
+    now = utcnow()
+    registration.step = to
+    registration.step_entered_at = now
+    if to == "realised" and registration.realised_at is None:
+        registration.realised_at = now
+    if to == "live":
+        registration.live_at = now
+    record_event(registration, "step_changed", actor=actor, **{"from": before, "to": to}, **data)
+
+
+def advance(
+    registration: Registration,
+    actor: User,
+    expected_version: int | None = None,
+    confirm_first_exchange: bool = False,
+) -> str:
+    """Move to the next step when its guard holds; returns the new step."""
+    check_version(registration, expected_version)
+    _require_open(registration)
+    _require_owner(registration, actor)
+    target = next_step(registration.step)
+    if target is None:
+        raise WorkflowError(str(_l("Dit is de laatste stap.")))
+    if registration.is_waiting:
+        raise WorkflowError(
+            str(_l("Deze aanmelding wacht op de salarisverwerker. Haal eerst de wachtstatus weg."))
+        )
+    missing = advance_requirements(registration)
+    if registration.step == "realised" and confirm_first_exchange:
+        missing = []  # Keylane confirms the first exchange took place
+    if missing:
+        raise WorkflowError(" ".join(missing))
+    _change_step(registration, actor, target, confirmed=bool(confirm_first_exchange) or None)
+    _notify_step(registration, target)
+    return target
+
+
+def move_back(registration: Registration, actor: User, reason: str, expected_version: int | None = None) -> str:
+    """Move to the previous step, with a reason (kept in the audit trail)."""
+    check_version(registration, expected_version)
+    _require_open(registration)
+    _require_owner(registration, actor)
+    reason = _reason(reason, _l("Geef een reden om een stap terug te gaan."))
+    target = previous_step(registration.step)
+    if target is None:
+        raise WorkflowError(str(_l("Dit is de eerste stap.")))
+    _change_step(registration, actor, target, reason=reason, direction="back")
+    return target
+
+
+def _reason(raw: str | None, message) -> str:
+    reason = " ".join((raw or "").split())
+    if not reason:
+        raise WorkflowError(str(message))
+    if len(reason) > 500:
+        raise WorkflowError(str(_l("De reden is hoogstens 500 tekens lang.")))
+    return reason
+
+
+def withdraw(registration: Registration, actor: User, reason: str, expected_version: int | None = None) -> None:
+    from .models import utcnow
+
+    check_version(registration, expected_version)
+    if actor.role not in ("asr", "admin"):
+        raise NotAllowed(str(_l("Alleen a.s.r. kan een aanmelding intrekken.")))
+    _require_open(registration)
+    if registration.step == "live":
+        raise WorkflowError(str(_l("Een koppeling die live is kan niet meer worden ingetrokken.")))
+    reason = _reason(reason, _l("Geef een reden voor het intrekken."))
+    registration.withdrawn_reason = reason
+    registration.withdrawn_at = utcnow()
+    record_event(registration, "withdrawn", actor=actor, reason=reason, step=registration.step)
+    _notify("queue_withdrawn", registration, reason)
+
+
+def reopen(registration: Registration, actor: User, expected_version: int | None = None) -> None:
+    check_version(registration, expected_version)
+    if actor.role not in ("asr", "admin"):
+        raise NotAllowed(str(_l("Alleen a.s.r. kan een aanmelding heropenen.")))
+    if not registration.is_withdrawn:
+        raise WorkflowError(str(_l("Deze aanmelding is niet ingetrokken.")))
+    record_event(registration, "reopened", actor=actor, reason=registration.withdrawn_reason, step=registration.step)
+    registration.withdrawn_reason = None
+    registration.withdrawn_at = None
+
+
+def set_waiting(registration: Registration, actor: User, reason: str, expected_version: int | None = None) -> None:
+    """Flag that the processor has to act; pauses the owning team's clock."""
+    from .models import utcnow
+
+    check_version(registration, expected_version)
+    _require_open(registration)
+    _require_owner(registration, actor)
+    reason = _reason(reason, _l("Geef aan waarop u wacht, bijvoorbeeld ‘rechten ontbreken’."))
+    registration.waiting_reason = reason
+    registration.waiting_since = utcnow()
+    record_event(registration, "waiting_set", actor=actor, reason=reason)
+    _notify("queue_waiting_on_processor", registration, reason)
+
+
+def clear_waiting(registration: Registration, actor: User, expected_version: int | None = None) -> None:
+    check_version(registration, expected_version)
+    _require_owner(registration, actor)
+    if not registration.is_waiting:
+        raise WorkflowError(str(_l("Deze aanmelding wacht niet op de salarisverwerker.")))
+    record_event(registration, "waiting_cleared", actor=actor, reason=registration.waiting_reason)
+    registration.waiting_reason = None
+    registration.waiting_since = None
+
+
+def assign(registration: Registration, actor: User, assignee: User | None, expected_version: int | None = None) -> None:
+    """Take a registration (assignee=actor), hand it to a colleague, or release it (None)."""
+    check_version(registration, expected_version)
+    if assignee is not None and not assignee.active:
+        raise WorkflowError(str(_l("Deze collega heeft geen actief account.")))
+    if assignee is not None and assignee.id != actor.id and actor.role not in ("asr", "admin") and actor.role != assignee.role:
+        raise NotAllowed(str(_l("U kunt alleen aan collega’s van uw eigen team toewijzen.")))
+    before = registration.assignee_id
+    if before == (assignee.id if assignee else None):
+        return
+    registration.assignee_id = assignee.id if assignee else None
+    record_event(
+        registration,
+        "assigned",
+        actor=actor,
+        before=before,
+        after=assignee.id if assignee else None,
+        assignee=assignee.name if assignee else None,
+    )
+
+
+def set_first_exchange_date(
+    registration: Registration, actor: User, new_date, expected_version: int | None = None
+) -> None:
+    """Keylane sets the first-exchange date; a change after the processor was told is news."""
+    check_version(registration, expected_version)
+    _require_open(registration)
+    if not acts_for(actor, "keylane"):
+        raise NotAllowed(str(_l("Alleen Keylane stelt de datum van de eerste uitwisseling in.")))
+    if registration.step not in ("setup", "realised"):
+        raise WorkflowError(str(_l("De datum wordt ingesteld tijdens de inrichting door Keylane.")))
+    if new_date is None:
+        raise WorkflowError(str(_l("Vul een datum in.")))
+    if new_date < today_local():
+        raise WorkflowError(str(_l("De datum van de eerste uitwisseling mag niet in het verleden liggen.")))
+    old = registration.first_exchange_date
+    if old == new_date:
+        return
+    registration.first_exchange_date = new_date
+    record_event(
+        registration,
+        "first_exchange_date_set",
+        actor=actor,
+        before=old.isoformat() if old else None,
+        after=new_date.isoformat(),
+    )
+    told = registration.first_exchange_date_notified
+    if told is not None and told != new_date:
+        registration.first_exchange_date_notified = new_date
+        _notify("queue_first_exchange_date_changed", registration, told)
+
+
+def _notify_step(registration: Registration, step: str) -> None:
+    if step == "setup":
+        _notify("queue_setup_started", registration)
+    elif step == "realised":
+        registration.first_exchange_date_notified = registration.first_exchange_date
+        _notify("queue_realised", registration)
+
+
+def _notify(name: str, registration: Registration, *args: Any) -> None:
+    """Queue the e-mail that belongs to a change, in the same transaction."""
+    from . import mail
+
+    getattr(mail, name)(registration, *args)
+
+
+def touch(registration: Registration) -> None:
+    """Mark a change to a child row (policy, check, contact) as a change of the
+    registration, so its version moves on and concurrent edits conflict."""
+    from .models import utcnow
+
+    registration.updated_at = utcnow()
+
+
+def commit() -> None:
+    """Commit, turning a lost race on the version column into StaleRegistration.
+
+    Every UPDATE of a registration carries `WHERE version = <read version>`
+    (version_id_col), so of two processes changing the same registration at
+    once exactly one wins, even across hosts.
+    """
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleRegistration(
+            str(_l("Iemand anders heeft deze aanmelding op hetzelfde moment gewijzigd. Probeer het opnieuw."))
+        ) from None

@@ -61,3 +61,46 @@ def make_registration(app):
         return registration, token
 
     return _make
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture()
+def make_user(app):
+    """Create a staff user; password is factories.PASSWORD unless given."""
+    from caseapp.auth.passwords import hash_password
+    from caseapp.models import User
+
+    hashed = hash_password(PASSWORD)
+
+    def _make(role: str = "asr", email: str | None = None, name: str | None = None, active: bool = True, password: str | None = None):
+        n = next(_counter)
+        user = User(
+            email=email or f"{role}{n}@example.nl",
+            name=name or f"{role.capitalize()} Medewerker {n}",
+            role=role,
+            active=active,
+            password_hash=hash_password(password) if password else hashed,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return _make
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user, password: str = PASSWORD):
+        return self._client.post("/login", data={"email": user.email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture()
+def auth(client):
+    return AuthActions(client)
