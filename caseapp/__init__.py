@@ -74,11 +74,13 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
     from .health import bp as health_bp
     from .intake.routes import bp as intake_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(admin_bp)
 
 
 def _register_cli(app: Flask) -> None:

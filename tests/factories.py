@@ -8,6 +8,7 @@ import pytest
 
 from caseapp.extensions import db
 from caseapp.intake.service import IntakeData, create_registration
+from caseapp.models import User
 
 # Checksum-valid loonheffingennummers (the 9 digits pass the 11-test).
 VALID_PAYROLL_TAX_NUMBERS = ["123456782L01", "111222333L01", "100000009L02", "987654321L01", "192837465L01"]
@@ -61,3 +62,24 @@ def make_registration(app):
         return registration, token
 
     return _make
+
+
+@pytest.fixture()
+def make_user(app):
+    """Create a staff user; returns it. It has no usable password (log in with log_in())."""
+
+    def _make(role: str = "asr", email: str | None = None, name: str = "Test Medewerker", **fields):
+        n = next(_counter)
+        user = User(email=email or f"medewerker{n}@example.nl", name=name, role=role, password_hash="!", **fields)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return _make
+
+
+def log_in(client, user: User) -> None:
+    """Log a user in by setting the Flask-Login session directly."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
