@@ -75,6 +75,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .board.routes import bp as board_bp
     from .health import bp as health_bp
@@ -86,12 +87,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(registrations_bp)
+    app.register_blueprint(admin_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from .demo import demo_data_command
+    from .mail import outbox_cli
 
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(outbox_cli)
 
 
 def _load_vendor_manifest(app: Flask) -> None:

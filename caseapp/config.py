@@ -48,6 +48,14 @@ class Config:
     ASR_INTAKE_MAILBOX = os.environ.get("ASR_INTAKE_MAILBOX", "intake-salariskoppeling@example.nl")
     KEYLANE_MAILBOX = os.environ.get("KEYLANE_MAILBOX", "salariskoppeling@keylane.example")
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
+    # Retry after 5, 10, 20, ... minutes, at most 6 hours apart: with 8 attempts a
+    # message is given up on (status "failed") about 10.5 hours after the first.
+    OUTBOX_RETRY_SECONDS = _int("OUTBOX_RETRY_SECONDS", 300)
+    OUTBOX_RETRY_MAX_SECONDS = _int("OUTBOX_RETRY_MAX_SECONDS", 6 * 3600)
+    # How long a sender may hold a claimed message; must outlast one SMTP conversation.
+    OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
+    OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 20)
+    OUTBOX_INTERVAL_SECONDS = _int("OUTBOX_INTERVAL_SECONDS", 30)
 
     # Abuse limits (Flask-Limiter syntax); counters in Redis when a URI is given.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

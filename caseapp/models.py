@@ -277,6 +277,9 @@ class OutboxMessage(db.Model):
     )
     kind: so.Mapped[str] = so.mapped_column(sa.String(40))
     recipient: so.Mapped[str] = so.mapped_column(sa.String(254))
+    # Fixed when queued, so a retry after an unrecorded delivery carries the same
+    # Message-ID and the recipient's mail system can recognise the duplicate.
+    message_id: so.Mapped[str] = so.mapped_column(sa.String(255), unique=True)
     subject: so.Mapped[str] = so.mapped_column(sa.String(255))
     body_text: so.Mapped[str] = so.mapped_column(sa.Text)
     body_html: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
@@ -284,8 +287,13 @@ class OutboxMessage(db.Model):
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.String(1000))
+    # Set by the sender that claimed the message; next_attempt_at is then the end
+    # of its lease. Cleared when the outcome is recorded (see mail.py).
+    claim_token: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     sent_at: so.Mapped[Optional[datetime]]
+
+    registration: so.Mapped[Optional[Registration]] = so.relationship(lazy="raise_on_sql")
 
     __table_args__ = (
         sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),

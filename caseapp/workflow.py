@@ -482,8 +482,8 @@ def set_first_exchange_date(
         after=new_date.isoformat(),
     )
     told = registration.first_exchange_date_notified
-    if told is not None and told != new_date:
-        registration.first_exchange_date_notified = new_date
+    if told is not None:
+        # The processor was told a date before: tell them the new one.
         _notify("queue_first_exchange_date_changed", registration, told)
 
 
@@ -491,7 +491,6 @@ def _notify_step(registration: Registration, step: str) -> None:
     if step == "setup":
         _notify("queue_setup_started", registration)
     elif step == "realised":
-        registration.first_exchange_date_notified = registration.first_exchange_date
         _notify("queue_realised", registration)
 
 

@@ -58,8 +58,14 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture()
-def app(database_url, tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, config_class=TestConfig)
+def app_config() -> dict:
+    """Extra settings for the app under test; a folder's conftest or a module may override it."""
+    return {}
+
+
+@pytest.fixture()
+def app(database_url, tmp_path, app_config):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **app_config}, config_class=TestConfig)
     app.instance_path = str(tmp_path)
     with app.app_context():
         yield app

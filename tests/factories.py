@@ -8,6 +8,7 @@ import pytest
 
 from caseapp.extensions import db
 from caseapp.intake.service import IntakeData, create_registration
+from caseapp.models import User
 
 # Checksum-valid loonheffingennummers (the 9 digits pass the 11-test).
 VALID_PAYROLL_TAX_NUMBERS = ["123456782L01", "111222333L01", "100000009L02", "987654321L01", "192837465L01"]
@@ -68,20 +69,19 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture()
 def make_user(app):
-    """Create a staff user; password is factories.PASSWORD unless given."""
+    """Create a staff user; its password is factories.PASSWORD unless given."""
     from caseapp.auth.passwords import hash_password
-    from caseapp.models import User
 
     hashed = hash_password(PASSWORD)
 
-    def _make(role: str = "asr", email: str | None = None, name: str | None = None, active: bool = True, password: str | None = None):
+    def _make(role: str = "asr", email: str | None = None, name: str | None = None, password: str | None = None, **fields):
         n = next(_counter)
         user = User(
             email=email or f"{role}{n}@example.nl",
             name=name or f"{role.capitalize()} Medewerker {n}",
             role=role,
-            active=active,
             password_hash=hash_password(password) if password else hashed,
+            **fields,
         )
         db.session.add(user)
         db.session.commit()
@@ -104,3 +104,10 @@ class AuthActions:
 @pytest.fixture()
 def auth(client):
     return AuthActions(client)
+
+
+def log_in(client, user: User) -> None:
+    """Log a user in by setting the Flask-Login session directly."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True

@@ -50,3 +50,19 @@ def test_downgrade_to_empty_removes_everything(migration_app):
     downgrade(revision="base")
     assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
     upgrade()  # and back up again
+
+
+def test_outbox_messages_queued_before_0002_get_their_own_message_id(migration_app):
+    upgrade(revision="0001")
+    with db.engine.begin() as connection:
+        for _ in range(2):
+            connection.execute(sa.text(
+                "INSERT INTO outbox_message (kind, recipient, subject, body_text, status, attempts,"
+                " next_attempt_at, created_at) VALUES ('test', 'a@example.nl', 'Onderwerp', 'Tekst',"
+                " 'queued', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ))
+    upgrade()
+    with db.engine.connect() as connection:
+        message_ids = connection.execute(sa.text("SELECT message_id FROM outbox_message ORDER BY id")).scalars().all()
+    assert len(message_ids) == 2 and len(set(message_ids)) == 2
+    assert all(m.startswith("<outbox-") and m.endswith("@caseapp.invalid>") for m in message_ids)

@@ -5,6 +5,7 @@ swap the login page into a fragment). Logged-in users without the role get 403."
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 from typing import Callable
 
 from flask import abort, make_response, redirect, request, url_for
@@ -14,12 +15,15 @@ from ..htmx import is_htmx
 
 
 def _to_login():
-    login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
     if is_htmx():
+        # Back to the page the user was on (not the fragment URL) after logging in.
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        next_url = current.path + (f"?{current.query}" if current.query else "") if current.path else None
         response = make_response("", 401)
-        response.headers["HX-Redirect"] = login_url
+        response.headers["HX-Redirect"] = url_for("auth.login", next=next_url)
         return response
-    return redirect(login_url)
+    next_url = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=next_url))
 
 
 def roles_required(*roles: str) -> Callable:

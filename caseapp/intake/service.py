@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from .. import mail
 from ..extensions import db
 from ..models import Director, ReferenceCounter, Registration, hash_token, utcnow
 from ..workflow import OPEN_STEPS, record_event
@@ -69,10 +70,11 @@ def open_duplicates(payroll_tax_number: str, loket_employer_id: str) -> list[str
 
 
 def create_registration(data: IntakeData) -> tuple[Registration, str]:
-    """Store a registration with its DGAs and a `submitted` event; commit.
+    """Store a registration with its DGAs, a `submitted` event and its e-mail; commit.
 
     Returns the registration and the status-link token (only its hash is kept,
-    so this is the one moment the token is known).
+    so this is the one moment the token is known: the confirmation e-mail
+    carries it).
     """
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -108,6 +110,8 @@ def create_registration(data: IntakeData) -> tuple[Registration, str]:
         possible_duplicate_of=duplicates,
         contract_prefix_warning=data.contract_prefix_warning,
     )
+    mail.queue_submission_received(registration, token)
+    mail.queue_new_registration(registration, possible_duplicate_of=duplicates)
     db.session.commit()
     return registration, token
 

@@ -1,0 +1,5 @@
+"""Administration pages (administrators only)."""
+
+from .routes import bp
+
+__all__ = ["bp"]

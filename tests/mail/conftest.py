@@ -1,0 +1,55 @@
+"""Fixtures for the mail tests: a real SMTP server in-process and apps that deliver to it."""
+
+from __future__ import annotations
+
+import pytest
+
+from caseapp import create_app
+from caseapp.config import TestConfig
+from caseapp.extensions import db
+from tests.mail.support import SMTPServer, free_port, mail_settings
+
+
+@pytest.fixture()
+def smtp_server():
+    server = SMTPServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def app_config(smtp_server) -> dict:
+    """Mail tests deliver to the in-process server (Flask-Mail reads this at init_app)."""
+    return mail_settings(smtp_server.port)
+
+
+@pytest.fixture()
+def make_app(database_url):
+    """Another app on the same database, e.g. with other mail settings or for a second sender."""
+    made = []
+
+    def _make(**config):
+        other = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **config}, config_class=TestConfig)
+        made.append(other)
+        return other
+
+    yield _make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture()
+def send(runner):
+    """Run `flask outbox send` as an operator would; returns the CLI output."""
+
+    def _send(*args: str) -> str:
+        result = runner.invoke(args=["outbox", "send", *args])
+        assert result.exit_code == 0, result.output
+        # The command ran in an app context of its own: read fresh rows afterwards.
+        db.session.expire_all()
+        return result.output
+
+    return _send
