@@ -9,7 +9,9 @@ live_server      the running app (served once per session; tables emptied after 
                  employer_name, token, status_path)
 smtp             the SMTP server the app sends to (MAIL_SERVER/MAIL_PORT, sending not suppressed):
                  .messages, .wait_for(count, timeout) -> [ReceivedMail(mail_from, rcpt_tos,
-                 message, subject, text)], .clear(); empty at the start of every test
+                 message, subject, text)], .clear(); empty at the start of every test.
+                 Mail queued in the outbox (issue 4) reaches it once the outbox is sent, e.g.
+                 `with live_server.app_context(): caseapp.mail.send_due()`
 open_page        factory: open_page(java_script_enabled=True, **context_options) -> a watched Page
                  in a new browser context: a separate browser session with its own cookies
                  (two staff members at once: call it twice)
@@ -18,7 +20,8 @@ expect_status    with expect_status(page, 422, "/aanmelden"): <step> -- the step
                  response with that status, and Chromium's "Failed to load resource ... status
                  of 422" for it is allowed (any other console error still fails the test)
 axe_check        axe_check(page, name): axe-core (WCAG 2.0/2.1/2.2 A and AA, pinned in
-                 package.json) must find no violation, at desktop and at phone width
+                 package.json) must find no violation, at desktop and at phone width, and
+                 nothing may need sideways scrolling at 320 px (WCAG 1.4.10, which axe skips)
 screenshot       screenshot(page, name): <name>--desktop.png (1280 px) and <name>--phone.png
                  (390 px), full page, into SCREENSHOT_DIR (default test-artifacts/screenshots/)
 
@@ -72,6 +75,7 @@ CHROMIUM_ARGS = [
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+REFLOW = {"width": 320, "height": 640}  # WCAG 1.4.10: 320 CSS px without scrolling sideways
 
 # Bounded waits: generous, because the machine has two cores shared with other test runs.
 ACTION_TIMEOUT_MS = 15_000
@@ -583,9 +587,27 @@ def run_axe(page) -> list[dict]:
     )
 
 
+def horizontal_overflow(page) -> list[str]:
+    """Elements wider than the window: content a person would have to scroll sideways to read."""
+    return page.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            if (document.documentElement.scrollWidth <= width) return [];
+            return [...document.body.querySelectorAll("*")]
+                .filter(el => el.getBoundingClientRect().right > width + 1 && el.offsetParent !== null)
+                .slice(0, 5)
+                .map(el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className ? "." + String(el.className).split(" ").join(".") : ""));
+        }"""
+    )
+
+
 @pytest.fixture()
 def axe_check():
-    """axe_check(page, name): no WCAG 2.0/2.1/2.2 A or AA violation, at desktop and at phone width."""
+    """axe_check(page, name): no WCAG 2.0/2.1/2.2 A or AA violation, at desktop and at phone width.
+
+    axe cannot judge reflow (WCAG 1.4.10), so it is checked here too: at 320 px nothing may need
+    sideways scrolling.
+    """
 
     def _check(page, name: str) -> None:
         found = {}
@@ -595,10 +617,13 @@ def axe_check():
             violations = run_axe(page)
             if violations:
                 found[label] = violations
+        page.set_viewport_size(REFLOW)
+        overflowing = horizontal_overflow(page)
         page.set_viewport_size(original)
         assert not found, f"axe found accessibility problems on '{name}':\n" + "\n".join(
             f"  at {label} width:\n{_format_violations(violations)}" for label, violations in found.items()
         )
+        assert not overflowing, f"'{name}' needs sideways scrolling at 320 px (WCAG 1.4.10): {overflowing}"
 
     return _check
 

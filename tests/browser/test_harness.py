@@ -61,3 +61,10 @@ def test_an_unexpected_error_status_is_a_problem_but_an_expected_one_is_not(page
     page.goto("/ook-niet")
     assert "status of 404" in reported(request, page, "/ook-niet")
     watch_of(request, page).problems.clear()
+
+
+def test_axe_check_fails_when_a_page_needs_sideways_scrolling(page, live_server, axe_check):
+    page.goto("/aanmelden")
+    page.evaluate("() => { document.querySelector('.lead').style.width = '40rem'; }")
+    with pytest.raises(AssertionError, match=r"sideways scrolling at 320 px.*p\.lead"):
+        axe_check(page, "a paragraph wider than a phone")
