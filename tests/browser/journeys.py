@@ -58,7 +58,8 @@ def intake_field(page: Page, name: str):
 
 
 def fill_intake_field(page: Page, name: str, value: str) -> None:
-    """Type a value and leave the field, as a person would. With htmx, wait for its inline check."""
+    """Type a value and leave the field, as a person would. With htmx, wait for its inline check
+    (so the value must differ from the one in the field: an unchanged field sends no check)."""
     field = intake_field(page, name)
     if name in INLINE_CHECKED and htmx_active(page):
         # The check answers with the field's whole group (value normalised): mark the old input

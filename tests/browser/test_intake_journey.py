@@ -9,6 +9,7 @@ from caseapp.extensions import db
 from caseapp.models import Registration
 from tests.browser.journeys import (
     PROCESSOR_STEP_TITLES,
+    VALID_INTAKE,
     add_director,
     assert_same_document,
     choose,
@@ -66,12 +67,7 @@ def test_processor_registers_an_employer_with_javascript(page, live_server, axe_
     expect(page.get_by_text("Dit lijkt het werkgeversnummer")).to_have_count(0)
 
     for name in ("processor_name", "processor_email", "employer_name", "contract_number"):
-        fill_intake_field(page, name, {
-            "processor_name": "Salarisbureau Noord B.V.",
-            "processor_email": "loket@salarisnoord.nl",
-            "employer_name": "Bakkerij Van Dam",
-            "contract_number": "A0201234567",
-        }[name])
+        fill_intake_field(page, name, VALID_INTAKE[name])
 
     # DGA rows come and go in place; focus lands in each new row.
     add_director(page, "Jan de Boer", "101")
