@@ -1,8 +1,10 @@
-// Behaviour that the CSP keeps out of the HTML: focus management around swaps.
+// Behaviour that the CSP keeps out of the HTML: focus management around page loads and swaps.
 (function () {
   "use strict";
 
-  function focusWithin(root) {
+  // The server marks where focus belongs: the error summary after a failed submit, or an
+  // element with data-focus-after-swap (a new DGA row, say).
+  function focusMarked(root) {
     var target = root.querySelector("#error-summary, [data-focus-after-swap]");
     if (target) {
       target.focus();
@@ -11,20 +13,42 @@
     return false;
   }
 
+  function focusLost() {
+    var active = document.activeElement;
+    return !active || active === document.body || active === document.documentElement || !active.isConnected;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    focusWithin(document);
+    focusMarked(document);
   });
 
-  // After an HTMX swap, move focus into what changed when the server marked a
-  // place for it (a new row, an error summary), so keyboard and screen-reader
-  // users are not left on an element that no longer exists.
-  document.addEventListener("htmx:after:swap", function (event) {
-    var ctx = event.detail && event.detail.ctx;
-    var target = ctx && ctx.target;
-    if (!target) { return; }
-    var current = document.body.contains(target) ? target : (target.id && document.getElementById(target.id));
-    if (current) {
-      focusWithin(current);
-    }
+  // htmx 4 fires htmx:after:swap on the element that made the request, which an outerHTML swap
+  // has just removed from the page (so the event never reaches the document). htmx:after:settle
+  // is fired on the content that was swapped in: move focus into it when the server marked a
+  // place, or onto the region itself when the focused element was swapped away (a "remove"
+  // button), so keyboard and screen-reader users are never dropped at the top of the page.
+  // htmx itself puts focus back on a swapped element that has the same id as before.
+  document.addEventListener("htmx:after:settle", function (event) {
+    var region = event.target;
+    if (!(region instanceof Element) || !region.isConnected) { return; }
+    if (focusMarked(region) || !focusLost()) { return; }
+    if (!region.hasAttribute("tabindex")) { region.setAttribute("tabindex", "-1"); }
+    region.focus();
+  });
+
+  // Error summary links: focus the field and scroll so that its label (or the legend of its
+  // group) is visible too, not only the input at the very top of the window.
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element && event.target.closest(".error-summary a[href^='#']");
+    if (!link) { return; }
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) { return; }
+    var fieldset = field.closest("fieldset");
+    var legend = fieldset && fieldset.querySelector("legend");
+    var label = document.querySelector("label[for='" + field.id + "']");
+    var context = (field.type === "radio" && legend) || label || legend || field;
+    event.preventDefault();
+    context.scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
   });
 })();
