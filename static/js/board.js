@@ -32,11 +32,25 @@
     var panelOfCancel = cancel && cancel.closest(".card__panel");
     if (panelOfCancel) {
       event.preventDefault();
-      var back = openers.get(panelOfCancel) || card(panelOfCancel).querySelector("[data-board-opener]");
-      panelOfCancel.replaceChildren();
-      var message = card(panelOfCancel).querySelector(".card__message");
-      if (message) { message.replaceChildren(); }
-      if (back) { back.focus(); }
+      closePanel(panelOfCancel);
+    }
+  });
+
+  function closePanel(panel) {
+    var back = openers.get(panel) || card(panel).querySelector("[data-board-opener]");
+    panel.replaceChildren();
+    var message = card(panel).querySelector(".card__message");
+    if (message) { message.replaceChildren(); }
+    if (back) { back.focus(); }
+  }
+
+  // Escape closes an open move panel, like "Annuleren".
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var panel = event.target.closest && event.target.closest(".card__panel");
+    if (panel && panel.firstElementChild) {
+      event.preventDefault();
+      closePanel(panel);
     }
   });
 
@@ -45,7 +59,18 @@
     var source = event.detail && event.detail.ctx && event.detail.ctx.sourceElement;
     var owner = card(source);
     var message = owner && owner.querySelector(".card__message");
-    if (message && source.closest(".card__panel") === null) { message.replaceChildren(); }
+    if (message) { message.replaceChildren(); }
+  });
+
+  // After a search or filter change, say how many registrations match: the
+  // summary is swapped with the columns, so a lasting live region repeats it.
+  document.addEventListener("htmx:after:swap", function (event) {
+    var source = event.detail && event.detail.ctx && event.detail.ctx.sourceElement;
+    var live = document.getElementById("board-live");
+    var summary = document.getElementById("board-summary");
+    if (live && summary && source && source.closest && source.closest("#board-filters")) {
+      live.textContent = summary.textContent.replace(/\s+/g, " ").replace(/·.*$/, "").trim();
+    }
   });
 
   // Keep shared board URLs tidy: leave empty filters out of the query string.
@@ -112,9 +137,14 @@
     enableDragging(root);
   }
 
+  // New content from HTMX swaps; the page itself may have been processed by htmx
+  // before this script ran, so it is set up directly as well (init is idempotent).
   if (window.htmx && typeof window.htmx.onLoad === "function") {
     window.htmx.onLoad(init);
-  } else {
+  }
+  if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { init(document.body); });
+  } else {
+    init(document.body);
   }
 })();
