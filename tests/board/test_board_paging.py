@@ -42,6 +42,9 @@ def test_more_appends_the_next_fifty_then_the_rest(client, login_as, add_registr
     assert second.status_code == 200
     assert "<html" not in body
     assert card_ids(body) == ids[50:100]
+    # Keyboard focus goes to the first card that came in (the button replaced itself).
+    assert f'id="card-{ids[50]}-link" href="/registrations/{ids[50]}" data-board-focus' in body
+    assert body.count("data-board-focus") == 1
     # The "meer laden" control replaces itself, pointing further on.
     assert '<hx-partial hx-target="#more-received" hx-swap="outerHTML">' in body
     url = _more_url(body, "received")
