@@ -1,0 +1,425 @@
+"""What the board shows, read in a fixed number of queries.
+
+Whatever the number of registrations, a board costs:
+
+1. one GROUP BY for the count of every column;
+2. one query for the cards of every column at once: ROW_NUMBER() per step over
+   (step_entered_at, id) keeps the oldest PAGE_SIZE + 1 of each column (the
+   extra row only tells whether there is more), with the assignee's name joined
+   and "has a DGA" as an EXISTS;
+3. at most two small look-ups (policy records of the cards in `policy`,
+   authorisation checks of the cards in `setup`) so workflow.advance_requirements
+   can say, per card, what the guard still needs. They run only for columns the
+   user may move, so they depend on the role and the filters, never on the data.
+
+Paging a column further is keyset pagination on (step_entered_at, id), the
+order of the ix_registration_board index; never OFFSET.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import Any, Iterable, Mapping, Optional
+from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from .. import workflow
+from ..extensions import db
+from ..models import AuthorisationCheck, Director, PolicyRecord, Registration, User
+
+PAGE_SIZE = 50
+TEAMS = ("asr", "keylane")
+MAX_QUERY_LENGTH = 100
+_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+# ---------------------------------------------------------------------------
+# Filters: parsed from the query string, written back into every link and form
+# so the board URL is shareable and a move returns to the same view.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    q: str = ""
+    mine: bool = False
+    waiting: bool = False
+    team: str = ""
+    withdrawn: bool = False
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "BoardFilters":
+        q = " ".join((args.get("q") or "").split())[:MAX_QUERY_LENGTH]
+        team = args.get("team") or ""
+        return cls(
+            q=q,
+            mine=_flag(args.get("mine")),
+            waiting=_flag(args.get("waiting")),
+            team=team if team in TEAMS else "",
+            withdrawn=_flag(args.get("withdrawn")),
+        )
+
+    @classmethod
+    def from_query_string(cls, query_string: str) -> "BoardFilters":
+        return cls.from_args(dict(parse_qsl(query_string or "", keep_blank_values=True)))
+
+    def to_args(self) -> dict[str, str]:
+        """Only what differs from the default, for url_for and hidden fields."""
+        args: dict[str, str] = {}
+        if self.q:
+            args["q"] = self.q
+        if self.mine:
+            args["mine"] = "1"
+        if self.waiting:
+            args["waiting"] = "1"
+        if self.team:
+            args["team"] = self.team
+        if self.withdrawn:
+            args["withdrawn"] = "1"
+        return args
+
+    @property
+    def query_string(self) -> str:
+        return urlencode(self.to_args())
+
+    @property
+    def active(self) -> bool:
+        return bool(self.to_args())
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The columns shown: all steps, or the steps of one team."""
+        if self.team:
+            return tuple(step for step in workflow.STEPS if workflow.owner_of(step) == self.team)
+        return workflow.STEPS
+
+
+def _flag(value: Optional[str]) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "on", "yes", "y"}
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_condition(q: str) -> sa.ColumnElement[bool]:
+    """Free text over employer, processor, reference, contract and payroll tax number.
+
+    Case-insensitive. Every word must match one of the text fields; or the whole
+    query, without spaces and dots, matches the loonheffingennummer or the
+    contract number (so "1234.56.782 L01" finds 123456782L01).
+    """
+    words = q.split()[:6]
+    text_fields = (
+        Registration.employer_name,
+        Registration.processor_name,
+        Registration.reference,
+        Registration.contract_number,
+    )
+    each_word = sa.and_(
+        *(sa.or_(*(column.ilike(_like(word), escape="\\") for column in text_fields)) for word in words)
+    )
+    alternatives = [each_word]
+    compact = re.sub(r"[\s.]", "", q).upper()
+    if compact:
+        alternatives.append(Registration.payroll_tax_number.like(_like(compact), escape="\\"))
+    contract = re.sub(r"[^0-9A-Za-z]", "", q).upper()
+    if contract:
+        alternatives.append(Registration.contract_number.like(_like(contract), escape="\\"))
+    return sa.or_(*alternatives)
+
+
+def filter_conditions(filters: BoardFilters, user: User) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = [Registration.step.in_(filters.steps)]
+    if not filters.withdrawn:
+        conditions.append(Registration.withdrawn_at.is_(None))
+    if filters.mine:
+        conditions.append(Registration.assignee_id == user.id)
+    if filters.waiting:
+        conditions.append(Registration.waiting_since.is_not(None))
+    if filters.q:
+        conditions.append(search_condition(filters.q))
+    return conditions
+
+
+# ---------------------------------------------------------------------------
+# Cards and columns
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Position after a card in its column: (step_entered_at, id)."""
+
+    entered_at: datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.entered_at:%Y%m%dT%H%M%S.%f}_{self.id}"
+
+    @classmethod
+    def parse(cls, raw: str) -> "Cursor":
+        """Raises ValueError for anything that is not a cursor this module wrote."""
+        stamp, _, ident = (raw or "").partition("_")
+        return cls(datetime.strptime(stamp, "%Y%m%dT%H%M%S.%f"), int(ident))
+
+
+@dataclass
+class Card:
+    id: int
+    reference: str
+    employer_name: str
+    processor_name: str
+    contract_number: str
+    step: str
+    step_entered_at: datetime
+    version: int
+    assignee_name: Optional[str]
+    possible_duplicate: bool
+    contract_prefix_warning: bool
+    has_dga: bool
+    waiting_reason: Optional[str]
+    is_waiting: bool
+    is_withdrawn: bool
+    # Filled in for columns the user may move: what the guard still needs.
+    requirements: list[str] = field(default_factory=list)
+    can_move: bool = False
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.step_entered_at, self.id)
+
+    @property
+    def days_in_step(self) -> int:
+        entered = self.step_entered_at.replace(tzinfo=timezone.utc).astimezone(_AMSTERDAM).date()
+        return max((workflow.today_local() - entered).days, 0)
+
+    @property
+    def working_days_in_step(self) -> int:
+        return working_days_between(self.entered_on, workflow.today_local())
+
+    @property
+    def entered_on(self) -> date:
+        return self.step_entered_at.replace(tzinfo=timezone.utc).astimezone(_AMSTERDAM).date()
+
+    @property
+    def next_step(self) -> Optional[str]:
+        return workflow.next_step(self.step)
+
+    @property
+    def previous_step(self) -> Optional[str]:
+        return workflow.previous_step(self.step)
+
+    @property
+    def can_advance(self) -> bool:
+        return self.can_move and not self.is_withdrawn and self.next_step is not None
+
+    @property
+    def can_go_back(self) -> bool:
+        return self.can_move and not self.is_withdrawn and self.previous_step is not None
+
+    @property
+    def ready(self) -> bool:
+        """The forward move needs no confirmation: the guard holds and nothing pauses it."""
+        return not self.requirements and not self.is_waiting
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Weekdays after `start`, up to and including `end`."""
+    if end <= start:
+        return 0
+    weeks, rest = divmod((end - start).days, 7)
+    count = weeks * 5
+    for offset in range(1, rest + 1):
+        if (start + timedelta(days=weeks * 7 + offset)).weekday() < 5:
+            count += 1
+    return count
+
+
+@dataclass
+class Column:
+    step: str
+    count: int
+    cards: list[Card]
+    has_more: bool
+
+    @property
+    def label(self) -> Any:
+        return workflow.STEP_LABELS[self.step]
+
+    @property
+    def owner(self) -> Optional[str]:
+        return workflow.owner_of(self.step)
+
+    @property
+    def next_cursor(self) -> Optional[Cursor]:
+        return self.cards[-1].cursor if self.has_more and self.cards else None
+
+
+@dataclass
+class Board:
+    filters: BoardFilters
+    counts: dict[str, int]
+    columns: list[Column]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def column(self, step: str) -> Optional[Column]:
+        return next((column for column in self.columns if column.step == step), None)
+
+
+_CARD_COLUMNS = (
+    Registration.id,
+    Registration.reference,
+    Registration.employer_name,
+    Registration.processor_name,
+    Registration.contract_number,
+    Registration.step,
+    Registration.step_entered_at,
+    Registration.version,
+    Registration.assignee_id,
+    Registration.intake_checked,
+    Registration.first_exchange_date,
+    Registration.possible_duplicate,
+    Registration.contract_prefix_warning,
+    Registration.waiting_reason,
+    Registration.waiting_since,
+    Registration.withdrawn_at,
+)
+
+
+def count_per_step(filters: BoardFilters, user: User) -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(Registration.step, sa.func.count())
+        .where(*filter_conditions(filters, user))
+        .group_by(Registration.step)
+    ).all()
+    found = dict(rows)
+    return {step: found.get(step, 0) for step in filters.steps}
+
+
+def _card_rows(
+    filters: BoardFilters, user: User, steps: Iterable[str], after: Optional[Cursor] = None
+) -> list[sa.Row]:
+    """The first PAGE_SIZE + 1 cards of each of `steps` (after `after`, for one column)."""
+    conditions = filter_conditions(filters, user) + [Registration.step.in_(tuple(steps))]
+    if after is not None:
+        conditions.append(
+            sa.or_(
+                Registration.step_entered_at > after.entered_at,
+                sa.and_(Registration.step_entered_at == after.entered_at, Registration.id > after.id),
+            )
+        )
+    position = sa.func.row_number().over(
+        partition_by=Registration.step, order_by=(Registration.step_entered_at, Registration.id)
+    )
+    ranked = sa.select(Registration.id.label("id"), position.label("position")).where(*conditions).subquery("ranked")
+    has_dga = sa.exists().where(Director.registration_id == Registration.id)
+    statement = (
+        sa.select(*_CARD_COLUMNS, User.name.label("assignee_name"), has_dga.label("has_dga"))
+        .join(ranked, ranked.c.id == Registration.id)
+        .outerjoin(User, User.id == Registration.assignee_id)
+        .where(ranked.c.position <= PAGE_SIZE + 1)
+        .order_by(Registration.step, Registration.step_entered_at, Registration.id)
+    )
+    return list(db.session.execute(statement).all())
+
+
+def _card(row: sa.Row) -> Card:
+    return Card(
+        id=row.id,
+        reference=row.reference,
+        employer_name=row.employer_name,
+        processor_name=row.processor_name,
+        contract_number=row.contract_number,
+        step=row.step,
+        step_entered_at=row.step_entered_at,
+        version=row.version,
+        assignee_name=row.assignee_name,
+        possible_duplicate=bool(row.possible_duplicate),
+        contract_prefix_warning=bool(row.contract_prefix_warning),
+        has_dga=bool(row.has_dga),
+        waiting_reason=row.waiting_reason,
+        is_waiting=row.waiting_since is not None,
+        is_withdrawn=row.withdrawn_at is not None,
+    )
+
+
+def _attach_requirements(rows: list[sa.Row], cards: list[Card], user: User, steps: Iterable[str]) -> None:
+    """Ask the workflow what each movable card still needs, from bulk-loaded facts.
+
+    workflow.advance_requirements is the one place the guards live; it reads a
+    registration's step, assignee, intake check, first-exchange date, policy
+    records and checks. Those are given to it here from the card rows plus one
+    look-up per kind, instead of loading every registration with its children.
+    """
+    movable = {step for step in steps if workflow.acts_for(user, workflow.owner_of(step))}
+    for card in cards:
+        card.can_move = card.step in movable
+    policies: dict[int, list[Any]] = {}
+    checks: dict[int, list[Any]] = {}
+    if "policy" in movable:
+        ids = [row.id for row in rows if row.step == "policy"]
+        for policy in db.session.execute(
+            sa.select(
+                PolicyRecord.registration_id, PolicyRecord.policy_number, PolicyRecord.scheme, PolicyRecord.start_date
+            ).where(PolicyRecord.registration_id.in_(ids))
+        ):
+            policies.setdefault(policy.registration_id, []).append(policy)
+    if "setup" in movable:
+        ids = [row.id for row in rows if row.step == "setup"]
+        for check in db.session.execute(
+            sa.select(AuthorisationCheck.registration_id, AuthorisationCheck.key).where(
+                AuthorisationCheck.registration_id.in_(ids)
+            )
+        ):
+            checks.setdefault(check.registration_id, []).append(SimpleNamespace(key=check.key))
+    for row, card in zip(rows, cards):
+        if not card.can_advance:
+            continue
+        facts = SimpleNamespace(
+            step=row.step,
+            assignee_id=row.assignee_id,
+            intake_checked=row.intake_checked,
+            first_exchange_date=row.first_exchange_date,
+            policies=policies.get(row.id, []),
+            checks=checks.get(row.id, []),
+        )
+        card.requirements = workflow.advance_requirements(facts)  # type: ignore[arg-type]
+
+
+def _cards(rows: list[sa.Row], user: User, steps: Iterable[str]) -> list[Card]:
+    cards = [_card(row) for row in rows]
+    _attach_requirements(rows, cards, user, steps)
+    return cards
+
+
+def load_board(filters: BoardFilters, user: User, only: Optional[Iterable[str]] = None) -> Board:
+    """Counts for every visible column; cards for those in `only` (default: all)."""
+    counts = count_per_step(filters, user)
+    steps = [step for step in filters.steps if only is None or step in set(only)]
+    rows = _card_rows(filters, user, steps) if steps else []
+    cards = _cards(rows, user, steps)
+    by_step: dict[str, list[Card]] = {step: [] for step in steps}
+    for card in cards:
+        by_step[card.step].append(card)
+    columns = [
+        Column(step=step, count=counts[step], cards=by_step[step][:PAGE_SIZE], has_more=len(by_step[step]) > PAGE_SIZE)
+        for step in steps
+    ]
+    return Board(filters=filters, counts=counts, columns=columns)
+
+
+def load_column_page(filters: BoardFilters, user: User, step: str, after: Cursor) -> Column:
+    """The next PAGE_SIZE cards of one column, after `after` (its count is not needed)."""
+    rows = _card_rows(filters, user, [step], after=after)
+    cards = _cards(rows, user, [step])
+    return Column(step=step, count=-1, cards=cards[:PAGE_SIZE], has_more=len(cards) > PAGE_SIZE)

@@ -1,0 +1,137 @@
+"""Helpers for the board tests: logged-in staff, many registrations inserted in
+bulk, reading columns out of the HTML, and counting SQL statements."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from caseapp.extensions import db
+from caseapp.models import AuthorisationCheck, Director, PolicyRecord, Registration, User, utcnow
+from caseapp.workflow import STEPS
+
+HTMX_PARTIAL = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+@pytest.fixture()
+def login_as(app, client):
+    """Create a staff user with `role` and give the test client their session.
+
+    The password login itself is tested in tests/auth; here it would only cost two
+    deliberately slow argon2 hashes per test, so the user gets an unusable password
+    and the session Flask-Login would have written after logging in.
+    """
+    counter = {"n": 0}
+
+    def _login(role: str = "asr", name: str | None = None):
+        counter["n"] += 1
+        n = counter["n"]
+        user = User(email=f"board-{role}{n}@example.nl", name=name or f"{role.capitalize()} Collega {n}",
+                    role=role, password_hash="!")
+        db.session.add(user)
+        db.session.commit()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return _login
+
+
+@pytest.fixture()
+def add_registrations(app):
+    """Insert `n` registrations in one statement (no HTTP, no intake service).
+
+    Spread over the steps given (round robin), oldest first, with a DGA, a policy
+    and a few checks on some of them so every part of a card is exercised.
+    Returns the new ids in insertion order.
+    """
+    counter = {"n": 0}
+
+    def _add(n: int, steps=STEPS, with_children: bool = True, **overrides) -> list[int]:
+        now = utcnow()
+        rows = []
+        for index in range(n):
+            counter["n"] += 1
+            serial = counter["n"]
+            row = dict(
+                reference=f"AW-2099-{serial:05d}",
+                processor_name=f"Salarisbureau {serial % 7}",
+                processor_email="loket@example.nl",
+                employer_name=f"Bulkwerkgever {serial}",
+                contract_number=f"A020{serial:06d}",
+                payroll_tax_number="123456782L01",
+                loket_employer_id=f"00000000-0000-4000-9000-{serial:012d}",
+                pay_frequency="monthly",
+                thirteenth_month=False,
+                step=steps[index % len(steps)],
+                step_entered_at=now - timedelta(days=30, minutes=n - index),
+                status_token_hash=f"{serial:064x}",
+                possible_duplicate=index % 5 == 0,
+                contract_prefix_warning=index % 7 == 0,
+                waiting_reason="Rechten ontbreken" if index % 6 == 0 else None,
+                waiting_since=now if index % 6 == 0 else None,
+            )
+            row.update(overrides)
+            rows.append(row)
+        ids = list(db.session.scalars(sa.insert(Registration).returning(Registration.id), rows))
+        if with_children:
+            db.session.execute(
+                sa.insert(Director),
+                [dict(registration_id=rid, name="J. de Boer", personnel_number="1") for rid in ids[::3]],
+            )
+            db.session.execute(
+                sa.insert(PolicyRecord),
+                [
+                    dict(registration_id=rid, policy_number="PP-1", scheme="Pensioen", start_date=now.date())
+                    for rid in ids[::2]
+                ],
+            )
+            db.session.execute(
+                sa.insert(AuthorisationCheck),
+                [dict(registration_id=rid, key=key) for rid in ids[::2] for key in ("standard_user", "right_bsn")],
+            )
+        db.session.commit()
+        return ids
+
+    return _add
+
+
+def column_html(html: str, step: str) -> str:
+    match = re.search(rf'<section [^>]*id="column-{step}".*?</section>', html, re.S)
+    assert match, f"no column {step}"
+    return match.group(0)
+
+
+def card_ids(html: str) -> list[int]:
+    return [int(found) for found in re.findall(r'<li class="card[^"]*" id="card-(\d+)"', html)]
+
+
+def column_count(html: str, step: str) -> int:
+    match = re.search(r'class="board-column__count">(\d+)<', column_html(html, step))
+    assert match
+    return int(match.group(1))
+
+
+@pytest.fixture()
+def count_queries(app):
+    """`with count_queries() as statements:` collects every SQL statement run inside."""
+
+    @contextlib.contextmanager
+    def _count():
+        statements: list[str] = []
+
+        def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
+
+    return _count
