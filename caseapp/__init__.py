@@ -41,9 +41,10 @@ def create_app(test_config: dict | None = None, config_class: type[Config] | Non
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import auth, errors, htmx  # noqa: F401 (auth registers the user loader)
+    from . import auth, errors, htmx, logs  # noqa: F401 (auth registers the user loader)
     from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
+    logs.init_app(app)  # first: the request id exists before any other hook runs
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

@@ -63,6 +63,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     PROXY_COUNT = _int("PROXY_COUNT", 0)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
     # How many working days a team may hold a registration before it is stale.
     STALE_WORKING_DAYS = _int("STALE_WORKING_DAYS", 5)
 
