@@ -41,7 +41,7 @@ def create_app(test_config: dict | None = None, config_class: type[Config] | Non
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import auth, errors, htmx, logs  # noqa: F401 (auth registers the user loader)
+    from . import auth, errors, htmx, logs, security  # noqa: F401 (auth registers the user loader)
     from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     logs.init_app(app)  # first: the request id exists before any other hook runs
@@ -54,6 +54,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     htmx.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)
 

@@ -58,11 +58,16 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SESSION_IDLE_MINUTES", 60) / 60)
+    # Idle lifetime: refreshed on every request of a permanent (staff) session.
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_IDLE_MINUTES", 60))
+    # Absolute lifetime from login (caseapp.security).
     SESSION_ABSOLUTE_HOURS = _int("SESSION_ABSOLUTE_HOURS", 12)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
+    # How many reverse proxies in front of the app set X-Forwarded-* (0: none, trust none).
     PROXY_COUNT = _int("PROXY_COUNT", 0)
+    # Strict-Transport-Security max-age; 0 sends none (production sets a year).
+    HSTS_SECONDS = 0
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
     # How many working days a team may hold a registration before it is stale.
     STALE_WORKING_DAYS = _int("STALE_WORKING_DAYS", 5)
@@ -82,6 +87,7 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 24 * 3600)
     PREFERRED_URL_SCHEME = "https"
     ALLOW_SQLITE = _bool("ALLOW_SQLITE")
 
