@@ -49,12 +49,25 @@ class Config:
     KEYLANE_MAILBOX = os.environ.get("KEYLANE_MAILBOX", "salariskoppeling@keylane.example")
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
 
-    # Abuse limits (Flask-Limiter syntax); counters in Redis when a URI is given.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_INTAKE = os.environ.get("RATELIMIT_INTAKE", "60 per hour")
+    # Abuse limits (Flask-Limiter syntax, several separated by ";"; "" switches one off).
+    # Counters live in Redis when RATELIMIT_STORAGE_URI is redis://..., shared by every
+    # process; with memory:// each process counts for itself.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    RATELIMIT_STORAGE_OPTIONS = {
+        # Keeps the counters of two deployments sharing one Redis apart.
+        "key_prefix": os.environ.get("RATELIMIT_KEY_PREFIX") or "caseapp",
+        "socket_timeout": 2,
+        "socket_connect_timeout": 2,
+    }
+    # Redis down: count in memory (per process) and log it, instead of failing requests.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # A payroll bureau submitting a batch of employers from one office stays well below.
+    RATELIMIT_INTAKE = os.environ.get("RATELIMIT_INTAKE", "20 per minute; 200 per hour")
     RATELIMIT_STATUS = os.environ.get("RATELIMIT_STATUS", "120 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers on every response; a 429 says Retry-After (caseapp.security).
+    RATELIMIT_HEADERS_ENABLED = False
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,8 +1,9 @@
-"""Security that every request shares: trusted proxies, response headers, and staff
-session lifetime.
+"""Security that every request shares: trusted proxies, response headers, staff
+session lifetime, and abuse limits.
 
 For the staff login (built in caseapp.auth) this module offers:
 
+- `login_limits()`: a decorator with RATELIMIT_LOGIN per client IP and per account;
 - `start_session(user)`: log a user in with an idle and an absolute lifetime;
 - `end_session(user=None, everywhere=True)`: log out, and make copies of the
   session cookie worthless;
@@ -11,13 +12,16 @@ For the staff login (built in caseapp.auth) this module offers:
 
 from __future__ import annotations
 
+import ipaddress
 import time
+from typing import Callable
 
-from flask import Flask, Response, current_app, session
+from flask import Flask, Response, current_app, request, session
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .extensions import db
+from .extensions import db, limiter
 from .models import User
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -41,6 +45,9 @@ def init_app(app: Flask) -> None:
     _trust_proxies(app)
     app.after_request(set_security_headers)
     app.before_request(enforce_session_lifetime)
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
+    if not app.testing and app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        app.logger.warning("rate-limit counters are kept per process: set RATELIMIT_STORAGE_URI to Redis")
 
 
 # --- proxies --------------------------------------------------------------------------
@@ -131,3 +138,78 @@ def revoke_sessions(user: User) -> None:
 def _forget_session() -> None:
     logout_user()
     session.clear()
+
+
+# --- abuse limits ---------------------------------------------------------------------
+
+
+def client_key() -> str:
+    """The client address as rate-limit key (after ProxyFix); IPv6 by /64 network,
+    because one subscriber usually has a whole /64."""
+    address = request.remote_addr or ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "unknown"
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def account_key() -> str:
+    """The posted e-mail address, lower-cased: the account a login attempt is for."""
+    email = request.form.get("email", "").strip().lower()
+    return f"account:{email}" if email else f"no-account:{client_key()}"
+
+
+def configured_limit(config_key: str) -> Callable[[], str]:
+    """The limit string from the app's config, read per request (so tests can set it)."""
+    return lambda: current_app.config[config_key]
+
+
+def limit_per_ip(config_key: str, **options):
+    """Decorator: the limit named by `config_key` per client address, for this route."""
+    return limiter.limit(configured_limit(config_key), key_func=client_key, **options)
+
+
+def _failed_login(response: Response) -> bool:
+    """A login that did not redirect (to the board) did not succeed."""
+    return response.status_code not in (301, 302, 303)
+
+
+def login_limits(config_key: str = "RATELIMIT_LOGIN"):
+    """Decorator for the login view: the limit counts POSTs per client address, and
+    failed POSTs per account (the `email` field), shared by every login route."""
+    per_ip = limiter.shared_limit(
+        configured_limit(config_key), scope="login-ip", key_func=client_key, methods=["POST"]
+    )
+    per_account = limiter.shared_limit(
+        configured_limit(config_key),
+        scope="login-account",
+        key_func=account_key,
+        methods=["POST"],
+        deduct_when=_failed_login,
+    )
+
+    def decorate(view):
+        return per_ip(per_account(view))
+
+    return decorate
+
+
+def retry_after_seconds() -> int:
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, int(current.reset_at - time.time()))
+
+
+def too_many_requests(error: RateLimitExceeded):
+    """429 with the Dutch error page (or partial) and a Retry-After header."""
+    from .errors import render_error
+
+    response = render_error(error)
+    response.headers["Retry-After"] = str(retry_after_seconds())
+    return response

@@ -1,8 +1,11 @@
-"""Fixtures for the production footing: staff users, apps with production settings."""
+"""Fixtures for the production footing: staff users, apps with production settings or
+with rate limiting switched on (memory and Redis), and the services they need."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import uuid
 
 import pytest
 
@@ -12,6 +15,45 @@ from caseapp.config import ProductionConfig, TestConfig
 from caseapp.extensions import db
 from caseapp.models import User
 from tests.production.probes import probes
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def services_required() -> bool:
+    """CI sets REQUIRE_SERVICES=1: a missing service is then a failure, not a skip."""
+    return os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str):
+    if services_required():
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def redis_reachable(url: str = REDIS_URL) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    if not redis_reachable():
+        skip_or_fail(f"Redis is not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
+def delete_redis_keys(url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture()
@@ -68,3 +110,74 @@ def make_production_app(database_url):
 
     yield _make
     dispose_engines(made)
+    _switch_limiter_off(database_url)
+
+
+def _redis_options(prefix: str) -> dict:
+    return {"key_prefix": prefix, "socket_timeout": 2, "socket_connect_timeout": 2}
+
+
+@pytest.fixture()
+def redis_limit_storage(redis_url):
+    """(storage URI, options) for counters in a real Redis, under a key prefix of this
+    test only (its keys are removed afterwards)."""
+    prefix = f"caseapp-test-{uuid.uuid4().hex[:12]}"
+    yield redis_url, _redis_options(prefix)
+    delete_redis_keys(redis_url, prefix)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limit_storage(request):
+    """Rate-limit counters in memory, and in a real Redis."""
+    if request.param == "memory":
+        return "memory://", {"key_prefix": "caseapp-test"}
+    return request.getfixturevalue("redis_limit_storage")
+
+
+def _limited_app_factory(database_url: str, storage: tuple[str, dict], made: list):
+    uri, options = storage
+
+    def _make(**overrides):
+        settings = {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": uri,
+            "RATELIMIT_STORAGE_OPTIONS": options,
+            "RATELIMIT_INTAKE": "3 per minute",
+            "RATELIMIT_STATUS": "2 per minute",
+            "RATELIMIT_LOGIN": "2 per minute",
+        }
+        settings.update(overrides)
+        limited = create_app(settings, config_class=TestConfig)
+        limited.register_blueprint(probes)
+        made.append(limited)
+        return limited
+
+    return _make
+
+
+def _switch_limiter_off(database_url: str) -> None:
+    """Flask-Limiter's Limiter is one object, set up by the app made last: leave it
+    switched off again for the tests that follow."""
+    create_app({"SQLALCHEMY_DATABASE_URI": database_url}, config_class=TestConfig)
+
+
+@pytest.fixture()
+def make_limited_app(app, database_url, limit_storage):
+    """make_limited_app(**config): a test app with rate limiting on, for each storage.
+
+    Use only the limited app's client in such a test (see _switch_limiter_off);
+    the tables are emptied by the `app` fixture.
+    """
+    made = []
+    yield _limited_app_factory(database_url, limit_storage, made)
+    dispose_engines(made)
+    _switch_limiter_off(database_url)
+
+
+@pytest.fixture()
+def make_redis_limited_app(app, database_url, redis_limit_storage):
+    made = []
+    yield _limited_app_factory(database_url, redis_limit_storage, made)
+    dispose_engines(made)
+    _switch_limiter_off(database_url)

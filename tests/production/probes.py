@@ -6,14 +6,15 @@ registered on a test app with `app.register_blueprint(probes)`.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, redirect, request
 from flask_login import current_user
 
 from caseapp.extensions import db
 from caseapp.models import User
-from caseapp.security import end_session, start_session
+from caseapp.security import end_session, login_limits, start_session
 
 probes = Blueprint("probes", __name__, url_prefix="/_probe")
+PASSWORD = "juist-wachtwoord"
 
 
 def _user(user_id: int) -> User:
@@ -49,3 +50,12 @@ def logout_this_browser():
 def revoke(user_id: int):
     end_session(_user(user_id))
     return "revoked"
+
+
+@probes.route("/login-form", methods=["GET", "POST"])
+@login_limits()
+def login_form():
+    """Shaped like the real login: a redirect on success, the form again on failure."""
+    if request.method == "POST" and request.form.get("password") == PASSWORD:
+        return redirect("/_probe/whoami", code=303)
+    return "login form", 200
