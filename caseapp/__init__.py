@@ -85,8 +85,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from .demo import demo_data_command
+    from .retention import retention_cli
 
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(retention_cli)
 
 
 def _load_vendor_manifest(app: Flask) -> None:
