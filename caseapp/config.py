@@ -19,6 +19,7 @@ def _int(name: str, default: int) -> int:
 
 
 class Config:
+    PRODUCTION = False
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     # None means: SQLite in the instance folder (filled in by create_app).
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
@@ -98,6 +99,7 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    PRODUCTION = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 24 * 3600)

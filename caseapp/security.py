@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
     app.after_request(set_security_headers)
     app.before_request(enforce_session_lifetime)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
-    if not app.testing and app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+    if app.config["PRODUCTION"] and app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
         app.logger.warning("rate-limit counters are kept per process: set RATELIMIT_STORAGE_URI to Redis")
 
 
