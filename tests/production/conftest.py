@@ -14,7 +14,9 @@ from caseapp.auth.passwords import hash_password
 from caseapp.config import ProductionConfig, TestConfig
 from caseapp.extensions import db
 from caseapp.models import User
+from tests.conftest import create_throwaway_database, drop_database
 from tests.production.probes import probes
+from tests.production.servers import start_cluster
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
@@ -181,3 +183,34 @@ def make_redis_limited_app(app, database_url, redis_limit_storage):
     yield _limited_app_factory(database_url, redis_limit_storage, made)
     dispose_engines(made)
     _switch_limiter_off(database_url)
+
+
+# --- several gunicorn servers on one database and one Redis (tests/production/servers.py)
+
+CLUSTER_INTAKE_LIMIT = 10  # per client address per hour, on the servers of `two_servers`
+
+
+@pytest.fixture(scope="module")
+def cluster_database():
+    """A throw-away PostgreSQL database, empty: the cluster migrates it itself."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base or not base.startswith("postgresql"):
+        pytest.skip("several servers on one database need PostgreSQL: set TEST_DATABASE_URL")
+    url = create_throwaway_database(base)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def two_servers(cluster_database, redis_url, tmp_path_factory):
+    """Two gunicorn servers (2 workers x 4 threads each, production config, one proxy
+    in front: X-Forwarded-For names the client) on one database and one Redis.
+
+    Shared by the tests of a module: tell your data apart (e.g. by employer name).
+    On failure the servers' logs are in the pytest temp folder.
+    """
+    cluster = start_cluster(cluster_database, redis_url, tmp_path_factory.mktemp("cluster"),
+                            RATELIMIT_INTAKE=f"{CLUSTER_INTAKE_LIMIT} per hour")
+    yield cluster
+    cluster.close()
+    delete_redis_keys(redis_url, cluster.key_prefix)

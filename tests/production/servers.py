@@ -1,7 +1,8 @@
 """Real gunicorn servers on loopback, and a small HTTP client to drive them.
 
 Used by the production tests that need more than the test client: gunicorn's own
-logging, and several servers sharing one PostgreSQL database and one Redis.
+logging, and several servers sharing one PostgreSQL database and one Redis
+(`Cluster`, `start_cluster`; the `two_servers` fixture in conftest.py).
 Everything binds to 127.0.0.1 on free ports and is stopped at the end.
 """
 
@@ -24,7 +25,7 @@ from threading import Barrier
 from typing import Callable, Iterable, TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 30  # seconds for a server to answer /healthz
+START_TIMEOUT = 60  # seconds for a server to answer /healthz (a loaded CI machine is slow)
 REQUEST_TIMEOUT = 30
 T = TypeVar("T")
 R = TypeVar("R")
@@ -228,3 +229,103 @@ def run_together(action: Callable[[T], R], items: list[T], prepare: Callable[[T]
     with ThreadPoolExecutor(max_workers=len(items)) as pool:
         futures = [pool.submit(run, item) for item in items]
         return [future.result(timeout=timeout) for future in futures]
+
+
+class Cluster:
+    """Several gunicorn servers (production config) on one PostgreSQL database and one
+    Redis, like several hosts behind a load balancer.
+
+    `app` is an in-process app on the same database (TestConfig) to arrange data and
+    to look at what the servers stored.
+    """
+
+    def __init__(self, servers: list[GunicornServer], database_url: str, redis_url: str, key_prefix: str):
+        from caseapp import create_app
+        from caseapp.config import TestConfig
+
+        self.servers = servers
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.key_prefix = key_prefix
+        self.app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, config_class=TestConfig)
+
+    @property
+    def urls(self) -> list[str]:
+        return [server.url for server in self.servers]
+
+    def client(self, server: int = 0, ip: str | None = None) -> Client:
+        """A client of one server, posing as client address `ip` (behind the proxy)."""
+        return Client(self.servers[server % len(self.servers)].url, client_ip=ip)
+
+    def clients(self, count: int, ip_prefix: str = "198.51.100.") -> list[Client]:
+        """`count` clients spread round-robin over the servers, each with its own address
+        (so per-IP limits do not get in the way of a load test)."""
+        if count > 254:
+            raise ValueError("at most 254 addresses per prefix")
+        return [self.client(n, ip=f"{ip_prefix}{n + 1}") for n in range(count)]
+
+    def query(self, statement) -> list:
+        """Rows of a SQLAlchemy statement, read fresh from the shared database."""
+        from caseapp.extensions import db
+
+        with self.app.app_context():
+            try:
+                return list(db.session.execute(statement))
+            finally:
+                db.session.remove()
+
+    def create_user(self, email: str, role: str = "asr", password: str = "cluster-wachtwoord") -> int:
+        """A staff account the servers can log in; returns its id."""
+        from caseapp.auth.passwords import hash_password
+        from caseapp.extensions import db
+        from caseapp.models import User
+
+        with self.app.app_context():
+            user = User(email=email, name=email.split("@")[0], role=role, password_hash=hash_password(password))
+            db.session.add(user)
+            db.session.commit()
+            user_id = user.id
+            db.session.remove()
+        return user_id
+
+    def make_registration(self, step: str | None = None, **fields) -> tuple[int, str, str]:
+        """A registration through the intake service; returns (id, reference, status token)."""
+        from caseapp.extensions import db
+        from caseapp.intake.service import IntakeData, create_registration
+
+        data = dict(processor_name="Salarisbureau Cluster", processor_email="cluster@example.nl",
+                    employer_name="Werkgever Cluster", contract_number="A0201234567",
+                    payroll_tax_number="123456782L01", loket_employer_id="b14acd0d-75d7-4fc8-8b22-4a3924585cab",
+                    pay_frequency="monthly", thirteenth_month=False, contract_prefix_warning=False, directors=[])
+        data.update(fields)
+        with self.app.app_context():
+            registration, token = create_registration(IntakeData(**data))
+            if step is not None:
+                registration.step = step
+                db.session.commit()
+            result = (registration.id, registration.reference, token)
+            db.session.remove()
+        return result
+
+    def logs(self) -> str:
+        return "\n".join(f"== {server.name}\n{server.log()}" for server in self.servers)
+
+    def close(self) -> None:
+        from caseapp.extensions import db
+
+        for server in self.servers:
+            server.stop()
+        with self.app.app_context():
+            db.engine.dispose()
+
+
+def start_cluster(database_url: str, redis_url: str, log_dir: Path, count: int = 2, **env: str) -> Cluster:
+    """Migrate the database (`flask --app wsgi db upgrade`), then start `count` servers
+    with the production start of the README, sharing rate-limit counters in Redis
+    under a fresh key prefix. Stop them with Cluster.close()."""
+    key_prefix = f"caseapp-cluster-{secrets.token_hex(6)}"
+    shared = production_env(database_url, RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=key_prefix,
+                            PROXY_COUNT="1", **env)
+    flask_cli(shared, "db", "upgrade")
+    servers = [GunicornServer(shared, log_dir / f"server-{n}.log", name=f"server-{n}") for n in range(count)]
+    return Cluster(start_servers(servers), database_url, redis_url, key_prefix)
