@@ -180,9 +180,10 @@ def _clear_messages(registration: Registration) -> int:
 
 def _scrub_events(registration: Registration, personal: set[str]) -> int:
     events = db.session.scalars(sa.select(Event).where(Event.registration_id == registration.id))
+    vocabulary = _vocabulary()
     count = 0
     for event in events:
-        event.data = scrub(event.data or {}, personal)
+        event.data = scrub(event.data or {}, personal, vocabulary)
         count += 1
     return count
 

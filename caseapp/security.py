@@ -69,10 +69,11 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def set_security_headers(response: Response) -> Response:
-    """On every response; a view that set one of these itself keeps its own value."""
+    """On every response; a view that set one of these itself keeps its own value
+    (the status page its no-referrer, a page that needs it a different CSP)."""
     config = current_app.config
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", config.get("CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY))
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)

@@ -24,6 +24,15 @@ from pathlib import Path
 from threading import Barrier
 from typing import Callable, Iterable, TypeVar
 
+import sqlalchemy as sa
+
+from caseapp import create_app
+from caseapp.auth.passwords import hash_password
+from caseapp.config import TestConfig
+from caseapp.extensions import db
+from caseapp.intake.service import IntakeData, create_registration
+from caseapp.models import User
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60  # seconds for a server to answer /healthz (a loaded CI machine is slow)
 REQUEST_TIMEOUT = 30
@@ -240,9 +249,6 @@ class Cluster:
     """
 
     def __init__(self, servers: list[GunicornServer], database_url: str, redis_url: str, key_prefix: str):
-        from caseapp import create_app
-        from caseapp.config import TestConfig
-
         self.servers = servers
         self.database_url = database_url
         self.redis_url = redis_url
@@ -264,10 +270,8 @@ class Cluster:
             raise ValueError("at most 254 addresses per prefix")
         return [self.client(n, ip=f"{ip_prefix}{n + 1}") for n in range(count)]
 
-    def query(self, statement) -> list:
+    def query(self, statement: sa.Executable) -> list:
         """Rows of a SQLAlchemy statement, read fresh from the shared database."""
-        from caseapp.extensions import db
-
         with self.app.app_context():
             try:
                 return list(db.session.execute(statement))
@@ -276,10 +280,6 @@ class Cluster:
 
     def create_user(self, email: str, role: str = "asr", password: str = "cluster-wachtwoord") -> int:
         """A staff account the servers can log in; returns its id."""
-        from caseapp.auth.passwords import hash_password
-        from caseapp.extensions import db
-        from caseapp.models import User
-
         with self.app.app_context():
             user = User(email=email, name=email.split("@")[0], role=role, password_hash=hash_password(password))
             db.session.add(user)
@@ -290,9 +290,6 @@ class Cluster:
 
     def make_registration(self, step: str | None = None, **fields) -> tuple[int, str, str]:
         """A registration through the intake service; returns (id, reference, status token)."""
-        from caseapp.extensions import db
-        from caseapp.intake.service import IntakeData, create_registration
-
         data = dict(processor_name="Salarisbureau Cluster", processor_email="cluster@example.nl",
                     employer_name="Werkgever Cluster", contract_number="A0201234567",
                     payroll_tax_number="123456782L01", loket_employer_id="b14acd0d-75d7-4fc8-8b22-4a3924585cab",
@@ -311,8 +308,6 @@ class Cluster:
         return "\n".join(f"== {server.name}\n{server.log()}" for server in self.servers)
 
     def close(self) -> None:
-        from caseapp.extensions import db
-
         for server in self.servers:
             server.stop()
         with self.app.app_context():

@@ -2,15 +2,13 @@
 clients (issue 5). The staff half (moving and editing the same registrations) builds
 on the same `two_servers` fixture once the back office exists."""
 
-import re
-
 import pytest
 import sqlalchemy as sa
 
 from caseapp.models import Event, Registration, utcnow
 from tests.factories import valid_intake_form
 from tests.production.conftest import CLUSTER_INTAKE_LIMIT
-from tests.production.servers import run_together
+from tests.production.servers import csrf_token, run_together
 
 pytestmark = pytest.mark.cluster
 
@@ -29,7 +27,7 @@ def test_fifty_simultaneous_submissions_are_each_stored_once(two_servers):
     tokens = {}
 
     def fetch_form(n):
-        tokens[n] = re.search(r'name="csrf_token" value="([^"]+)"', clients[n].get("/aanmelden").text).group(1)
+        tokens[n] = csrf_token(clients[n].get("/aanmelden").text)
 
     def submit(n):
         form = valid_intake_form(employer_name=f"Gelijktijdig {n:02d}",
