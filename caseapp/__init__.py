@@ -41,9 +41,10 @@ def create_app(test_config: dict | None = None, config_class: type[Config] | Non
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import auth, errors, htmx, navigation  # noqa: F401 (auth registers the user loader)
+    from . import auth, errors, htmx, logs, navigation, security  # noqa: F401 (auth registers the user loader)
     from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
+    logs.init_app(app)  # first: the request id exists before any other hook runs
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -54,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
     htmx.init_app(app)
     navigation.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)
 
@@ -93,9 +95,11 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from .demo import demo_data_command
     from .mail import outbox_cli
+    from .retention import retention_cli
 
     app.cli.add_command(demo_data_command)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(retention_cli)
 
 
 def _load_vendor_manifest(app: Flask) -> None:

@@ -19,6 +19,7 @@ def _int(name: str, default: int) -> int:
 
 
 class Config:
+    PRODUCTION = False
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     # None means: SQLite in the instance folder (filled in by create_app).
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
@@ -57,20 +58,39 @@ class Config:
     OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 20)
     OUTBOX_INTERVAL_SECONDS = _int("OUTBOX_INTERVAL_SECONDS", 30)
 
-    # Abuse limits (Flask-Limiter syntax); counters in Redis when a URI is given.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_INTAKE = os.environ.get("RATELIMIT_INTAKE", "60 per hour")
+    # Abuse limits (Flask-Limiter syntax, several separated by ";"; "" switches one off).
+    # Counters live in Redis when RATELIMIT_STORAGE_URI is redis://..., shared by every
+    # process; with memory:// each process counts for itself.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    RATELIMIT_STORAGE_OPTIONS = {
+        # Keeps the counters of two deployments sharing one Redis apart.
+        "key_prefix": os.environ.get("RATELIMIT_KEY_PREFIX") or "caseapp",
+        "socket_timeout": 2,
+        "socket_connect_timeout": 2,
+    }
+    # Redis down: count in memory (per process) and log it, instead of failing requests.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # A payroll bureau submitting a batch of employers from one office stays well below.
+    RATELIMIT_INTAKE = os.environ.get("RATELIMIT_INTAKE", "20 per minute; 200 per hour")
     RATELIMIT_STATUS = os.environ.get("RATELIMIT_STATUS", "120 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers on every response; a 429 says Retry-After (caseapp.security).
+    RATELIMIT_HEADERS_ENABLED = False
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SESSION_IDLE_MINUTES", 60) / 60)
+    # Idle lifetime: refreshed on every request of a permanent (staff) session.
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_IDLE_MINUTES", 60))
+    # Absolute lifetime from login (caseapp.security).
     SESSION_ABSOLUTE_HOURS = _int("SESSION_ABSOLUTE_HOURS", 12)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
+    # How many reverse proxies in front of the app set X-Forwarded-* (0: none, trust none).
     PROXY_COUNT = _int("PROXY_COUNT", 0)
+    # Strict-Transport-Security max-age; 0 sends none (production sets a year).
+    HSTS_SECONDS = 0
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
     # How many working days a team may hold a registration before it is stale.
     STALE_WORKING_DAYS = _int("STALE_WORKING_DAYS", 5)
 
@@ -87,8 +107,10 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    PRODUCTION = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 24 * 3600)
     PREFERRED_URL_SCHEME = "https"
     ALLOW_SQLITE = _bool("ALLOW_SQLITE")
 

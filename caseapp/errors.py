@@ -1,9 +1,16 @@
 """Error pages: Dutch, plain, and never a stack trace to the public."""
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .htmx import is_partial
+
+
+def render_error(error: HTTPException | None) -> Response:
+    """The error page, or only its message for an HTMX partial request."""
+    template = "errors/partial.html" if is_partial() else "errors/page.html"
+    code = error.code if error is not None else 500
+    return make_response(render_template(template, error=error), code)
 
 
 def init_app(app: Flask) -> None:
@@ -12,8 +19,7 @@ def init_app(app: Flask) -> None:
         # The status page's 404 is deliberately plain: it says nothing about tokens.
         if request.blueprint == "intake" and error.code == 404:
             return "Niet gevonden", 404, {"Content-Type": "text/plain; charset=utf-8"}
-        template = "errors/partial.html" if is_partial() else "errors/page.html"
-        return render_template(template, error=error), error.code
+        return render_error(error)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
@@ -21,5 +27,4 @@ def init_app(app: Flask) -> None:
         from .extensions import db
 
         db.session.rollback()
-        template = "errors/partial.html" if is_partial() else "errors/page.html"
-        return render_template(template, error=None), 500
+        return render_error(None)

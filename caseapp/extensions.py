@@ -1,8 +1,8 @@
 """Extensions are created once here and bound to the app in create_app()."""
 
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -25,4 +25,12 @@ login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def _remote_address() -> str:
+    # Every limit in caseapp.security names its own key; this is the fallback.
+    return request.remote_addr or "unknown"
+
+
+# Settings come from RATELIMIT_* in the config (see caseapp.security for the limits).
+limiter = Limiter(key_func=_remote_address, default_limits=[])

@@ -107,7 +107,13 @@ def auth(client):
 
 
 def log_in(client, user: User) -> None:
-    """Log a user in by setting the Flask-Login session directly."""
+    """Log a user in by writing the session a real login would (no password hashing)."""
+    import time
+
+    from caseapp.security import LOGIN_AT
+
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+        session[LOGIN_AT] = int(time.time())
+        session.permanent = True

@@ -45,10 +45,24 @@ def test_upgrade_from_empty_builds_the_schema_the_models_describe(migration_app)
             "event", "outbox_message", "user", "reference_counter"} <= tables
 
 
+def _leftovers() -> list[str]:
+    """Every schema object except Alembic's own table (and its index/key)."""
+    if db.engine.dialect.name == "postgresql":
+        query = ("SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+                 "UNION ALL SELECT typname FROM pg_type WHERE typnamespace = 'public'::regnamespace "
+                 "AND typtype IN ('e', 'd')")
+    else:
+        query = "SELECT name FROM sqlite_master"
+    with db.engine.connect() as connection:
+        names = connection.execute(sa.text(query)).scalars()
+        return sorted(name for name in names if "alembic_version" not in name)
+
+
 def test_downgrade_to_empty_removes_everything(migration_app):
     upgrade()
     downgrade(revision="base")
     assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    assert _leftovers() == []  # no sequence, index, type or constraint left behind
     upgrade()  # and back up again
 
 

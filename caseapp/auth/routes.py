@@ -7,11 +7,12 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from ..extensions import db
 from ..htmx import render_view
 from ..models import User
+from ..security import end_session, login_limits, start_session
 from .forms import LoginForm
 from .passwords import hash_password, needs_rehash, verify_password
 
@@ -28,6 +29,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits()
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -48,16 +50,13 @@ def login():
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(form.password.data)
         db.session.commit()
-    login_user(user)
+    start_session(user)
     current_app.logger.info("login %s", user.email)
     return redirect(_safe_next(request.args.get("next")), code=303)
 
 
 @bp.post("/logout")
 def logout():
-    if current_user.is_authenticated:
-        # A new session version makes every copy of this session cookie worthless.
-        current_user.session_version += 1
-        db.session.commit()
-        logout_user()
+    # Ends this session and every copy of its cookie (a new session version).
+    end_session()
     return redirect(url_for("auth.login", logged_out=1), code=303)

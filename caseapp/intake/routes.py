@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 
 from ..htmx import is_partial, render_view
+from ..security import limit_per_ip
 from ..workflow import processor_steps
 from . import service
 from .forms import IntakeForm, renumber_directors
@@ -25,7 +26,13 @@ def home():
     return redirect(url_for("intake.new"))
 
 
+def _changes_director_rows() -> bool:
+    """The no-JavaScript "add/remove a DGA" posts store nothing: not counted as submissions."""
+    return request.form.get("action", "").startswith(("add_director", "remove_director"))
+
+
 @bp.route("/aanmelden", methods=["GET", "POST"])
+@limit_per_ip("RATELIMIT_INTAKE", methods=["POST"], exempt_when=_changes_director_rows)
 def new():
     if request.method == "GET":
         return render_view(TEMPLATE, form=IntakeForm(), show_errors=False)
@@ -103,6 +110,7 @@ def confirmation():
 
 
 @bp.get("/status/<token>")
+@limit_per_ip("RATELIMIT_STATUS")
 def status(token: str):
     registration = service.find_by_token(token)
     if registration is None:

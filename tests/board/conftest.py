@@ -8,6 +8,8 @@ import re
 from datetime import timedelta
 
 import pytest
+
+from tests.factories import log_in
 import sqlalchemy as sa
 
 from caseapp.extensions import db
@@ -34,9 +36,7 @@ def login_as(app, client):
                     role=role, password_hash="!")
         db.session.add(user)
         db.session.commit()
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
+        log_in(client, user)
         return user
 
     return _login

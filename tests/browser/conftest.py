@@ -27,9 +27,9 @@ screenshot       screenshot(page, name): <name>--desktop.png (1280 px) and <name
 
 Steps a person takes (fill the intake, add a DGA, log in, ...) are in tests/browser/journeys.py.
 
-A watched page fails its test on any console error, uncaught page error or CSP violation. Until
-caseapp/security.py sends its own Content-Security-Policy, the live app sends STAND_IN_CSP, so
-the pages are proven under a strict policy now. The tests skip with a message when Chromium (or
+A watched page fails its test on any console error, uncaught page error or CSP violation; the
+app sends its own strict Content-Security-Policy (caseapp/security.py), so every journey proves
+the pages under it. The tests skip with a message when Chromium (or
 the vendored front-end assets) is missing, unless REQUIRE_BROWSER=1 (set by .ci/run), which
 turns the skip into a failure. Cookies, CSRF tokens and rate limits: CSRF is on (a real browser
 carries real tokens), rate limits are off.
@@ -86,12 +86,6 @@ SMTP_WAIT_SECONDS = 15
 # Until caseapp/security.py sends its own Content-Security-Policy, the browser app sends this one
 # so that the pages are already proven to work under a strict policy. A response that carries a
 # policy of its own keeps it.
-STAND_IN_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-
 # Runs before any page script: reports CSP violations to Python as they happen.
 CSP_LISTENER = """
 window.__cspViolations = [];
@@ -371,11 +365,6 @@ def _live_server(_live_database_url, _smtp_server, tmp_path_factory) -> Iterator
     app.instance_path = instance_path
     with app.app_context():
         db.create_all()
-
-    @app.after_request
-    def stand_in_csp(response):
-        response.headers.setdefault("Content-Security-Policy", STAND_IN_CSP)
-        return response
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
