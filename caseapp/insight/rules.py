@@ -2,7 +2,9 @@
 
 - **Stale**: the team that owns the step has had the registration for more
   than STALE_WORKING_DAYS working days (config, default 5) without a step
-  change or a logged contact.
+  change or a logged contact. In `realised` (waiting for the first exchange)
+  the count starts no earlier than the first-exchange date: a link that waits
+  for its date is not stuck, one whose date has passed unconfirmed can be.
 - **Due**: the latest contact log entry has a follow-up date that is today or
   earlier (Europe/Amsterdam). Logging a later contact answers it.
 
@@ -25,7 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..models import ContactLogEntry
+from ..models import ContactLogEntry, Registration
 from ..workflow import STEP_OWNERS
 from .clocks import Clock, IdSource
 
@@ -148,19 +150,23 @@ def last_activity(clock: Clock, last_contact_at: Optional[datetime]) -> Optional
     return max(moments) if moments else None
 
 
-def stale_working_days(clock: Clock, last_contact_at: Optional[datetime], today: date) -> Optional[int]:
-    """Working days the owning team has been sitting on it, or None when no team has the ball."""
+def stale_working_days(
+    clock: Clock, last_contact_at: Optional[datetime], today: date, first_exchange_date: Optional[date] = None
+) -> Optional[int]:
+    """Working days the owning team has been sitting on it, or None when no team has the ball.
+
+    In `realised` the work is waiting for the first exchange: Keylane only
+    sits on it once that date has passed (and the step is not confirmed).
+    """
     if clock.active_party is None or clock.active_party != STEP_OWNERS.get(clock.step or ""):
         return None  # live, withdrawn, or waiting on the processor
     since = last_activity(clock, last_contact_at)
     if since is None:
         return None
-    return working_days_between(local_date(since), today)
-
-
-def is_stale(clock: Clock, last_contact_at: Optional[datetime], today: date, limit: int) -> bool:
-    held = stale_working_days(clock, last_contact_at, today)
-    return held is not None and held > limit
+    since_date = local_date(since)
+    if clock.step == "realised" and first_exchange_date is not None:
+        since_date = max(since_date, first_exchange_date)
+    return working_days_between(since_date, today)
 
 
 def due_follow_up(contact: Optional[ContactSummary], today: date) -> Optional[date]:
@@ -186,8 +192,8 @@ def waiting_working_days(clock: Clock, today: date) -> Optional[int]:
 # ---------------------------------------------------------------------------
 
 
-def latest_contacts_query(ids: IdSource) -> sa.Select:
-    ranked = (
+def _latest_contacts(ids: IdSource) -> sa.Subquery:
+    return (
         sa.select(
             ContactLogEntry.registration_id,
             ContactLogEntry.occurred_at,
@@ -203,20 +209,40 @@ def latest_contacts_query(ids: IdSource) -> sa.Select:
         .where(ContactLogEntry.registration_id.in_(ids))
         .subquery()
     )
-    return sa.select(ranked.c.registration_id, ranked.c.occurred_at, ranked.c.follow_up_date, ranked.c.with_whom).where(
-        ranked.c.rank == 1
-    )
 
 
-def load_latest_contacts(ids: IdSource) -> dict[int, ContactSummary]:
-    """The latest contact of each registration in `ids`, with ONE query."""
+@dataclass(frozen=True)
+class RuleFacts:
+    """What the rules need besides the event trail."""
+
+    contact: Optional[ContactSummary]
+    first_exchange_date: Optional[date]
+
+
+def load_rule_facts(ids: IdSource) -> dict[int, RuleFacts]:
+    """The latest contact and the first-exchange date of each registration, with ONE query."""
     if not isinstance(ids, sa.Select):
         ids = list(ids)
         if not ids:
             return {}
+    latest = _latest_contacts(ids)
+    rows = db.session.execute(
+        sa.select(
+            Registration.id,
+            Registration.first_exchange_date,
+            latest.c.occurred_at,
+            latest.c.follow_up_date,
+            latest.c.with_whom,
+        )
+        .outerjoin(latest, sa.and_(latest.c.registration_id == Registration.id, latest.c.rank == 1))
+        .where(Registration.id.in_(ids))
+    )
     return {
-        row.registration_id: ContactSummary(row.occurred_at, row.follow_up_date, row.with_whom)
-        for row in db.session.execute(latest_contacts_query(ids))
+        row.id: RuleFacts(
+            ContactSummary(row.occurred_at, row.follow_up_date, row.with_whom) if row.occurred_at else None,
+            row.first_exchange_date,
+        )
+        for row in rows
     }
 
 
@@ -238,10 +264,16 @@ class Insight:
     waiting_long: bool
 
 
-def assess(clock: Clock, contact: Optional[ContactSummary], today: date, limit: int) -> Insight:
+def assess(
+    clock: Clock,
+    contact: Optional[ContactSummary],
+    today: date,
+    limit: int,
+    first_exchange_date: Optional[date] = None,
+) -> Insight:
     """Apply the stale, due and waiting rules to one registration (pure)."""
     open_ = clock.step is not None and clock.active_party is not None
-    stale_days = stale_working_days(clock, contact.occurred_at if contact else None, today)
+    stale_days = stale_working_days(clock, contact.occurred_at if contact else None, today, first_exchange_date)
     waiting_days = waiting_working_days(clock, today)
     return Insight(
         clock=clock,
@@ -255,7 +287,8 @@ def assess(clock: Clock, contact: Optional[ContactSummary], today: date, limit: 
 
 
 def load_insight(ids: IdSource, now: datetime, limit: Optional[int] = None) -> dict[int, Insight]:
-    """Clocks and rules for many registrations with TWO queries (events, latest contacts).
+    """Clocks and rules for many registrations with TWO queries (events; latest contact and
+    first-exchange date).
 
     `ids` is a list of registration ids or a SELECT of ids. Only registrations
     with an event trail are in the result.
@@ -266,6 +299,10 @@ def load_insight(ids: IdSource, now: datetime, limit: Optional[int] = None) -> d
     clocks = load_clocks(ids, now)
     if not clocks:
         return {}
-    contacts = load_latest_contacts(ids if isinstance(ids, sa.Select) else list(clocks))
+    facts = load_rule_facts(ids if isinstance(ids, sa.Select) else list(clocks))
     today = local_date(now)
-    return {rid: assess(clock, contacts.get(rid), today, limit) for rid, clock in clocks.items()}
+    none = RuleFacts(None, None)
+    return {
+        rid: assess(clock, facts.get(rid, none).contact, today, limit, facts.get(rid, none).first_exchange_date)
+        for rid, clock in clocks.items()
+    }
