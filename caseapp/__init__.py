@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .board.routes import bp as board_bp
     from .health import bp as health_bp
+    from .insight.routes import bp as insight_bp
     from .intake.routes import bp as intake_bp
     from .registrations.routes import bp as registrations_bp
 
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(registrations_bp)
+    app.register_blueprint(insight_bp)
 
 
 def _register_cli(app: Flask) -> None:
