@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_login import current_user
 
 from ..auth.access import staff_required
 from ..htmx import render_view
 from ..models import utcnow
 from ..workflow import STEP_LABELS, STEPS, TEAM_LABELS
+from . import dashboard as dashboard_service
+from .charts import number
+from .rules import local_date
 from .work import work_for
 
 bp = Blueprint("insight", __name__)
@@ -20,7 +23,15 @@ def labels():
         "steps": STEPS,
         "step_labels": STEP_LABELS,
         "team_labels": TEAM_LABELS,
+        "party_label": dashboard_service.party_label,
+        "week_label": dashboard_service.week_label,
     }
+
+
+@bp.app_template_filter("insight_days")
+def insight_days(value):
+    """Days with one decimal and a decimal comma (3,5); a dash for no value."""
+    return number(value)
 
 
 @bp.get("/my")
@@ -28,3 +39,19 @@ def labels():
 def my_work():
     now = utcnow()
     return render_view("insight/my_work.html", work=work_for(current_user, now), now=now)
+
+
+@bp.get("/dashboard")
+@staff_required
+def dashboard():
+    now = utcnow()
+    period, errors, values = dashboard_service.parse_period(request.args, local_date(now))
+    view = dashboard_service.build_dashboard(period, now, with_period=not errors)
+    return render_view(
+        "insight/dashboard.html",
+        block="dashboard_results",
+        status=422 if errors else 200,
+        dashboard=view,
+        errors=errors,
+        values=values,
+    )
