@@ -92,8 +92,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from .demo import demo_data_command
+    from .insight.digest import digest_cli
 
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(digest_cli)
 
 
 def _load_vendor_manifest(app: Flask) -> None:
