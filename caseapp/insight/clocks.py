@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
+from operator import itemgetter
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 import sqlalchemy as sa
@@ -151,6 +152,19 @@ def replay(events: Iterable[EventRow], now: datetime) -> Timeline:
     earlier than the one before it (clock skew between hosts) counts as the same
     moment rather than as negative time.
     """
+    return _replay(
+        (
+            (at, kind, *((data or {}).get(key) for key in ("from", "to", "direction")))
+            if kind == "step_changed"
+            else (at, kind, None, None, None)
+            for at, kind, data in events
+        ),
+        now,
+    )
+
+
+def _replay(rows: Iterable[tuple], now: datetime) -> Timeline:
+    """replay() over (at, kind, from, to, direction) rows, as the loaders read them."""
     segments: list[Segment] = []
     transitions: list[Transition] = []
     first_entered: dict[str, datetime] = {}
@@ -174,10 +188,9 @@ def replay(events: Iterable[EventRow], now: datetime) -> Timeline:
         else:
             segments.append(Segment(current, until, step, party, waiting, withdrawn))
 
-    for at, kind, data in events:
+    for at, kind, from_step, to_step, direction in rows:
         if kind not in CLOCK_EVENT_KINDS or at > now:
             continue
-        data = data or {}
         if current is not None and at < current:
             at = current
         if step is None:
@@ -190,10 +203,9 @@ def replay(events: Iterable[EventRow], now: datetime) -> Timeline:
             current = at
 
         if kind == "step_changed":
-            to_step = data.get("to")
-            from_step = data.get("from") or step
+            from_step = from_step or step
             if to_step in STEPS and to_step != step:
-                back = data.get("direction") == "back" or (
+                back = direction == "back" or (
                     from_step in STEPS and STEPS.index(to_step) < STEPS.index(from_step)
                 )
                 transitions.append(Transition(at, step, to_step, back))
@@ -266,12 +278,29 @@ IdSource = Union[Sequence[int], sa.Select]
 
 
 def _events_query(ids: IdSource) -> sa.Select:
-    """The event rows that move the ball, for `ids` (a list, or a SELECT of ids)."""
+    """The event rows that move the ball, for `ids` (a list, or a SELECT of ids).
+
+    Only the three keys of `data` that matter are read, in SQL, so no JSON is
+    decoded in Python.
+    """
     return (
-        sa.select(Event.registration_id, Event.created_at, Event.kind, Event.data)
+        sa.select(
+            Event.registration_id,
+            Event.created_at,
+            Event.kind,
+            Event.data["from"].as_string(),
+            Event.data["to"].as_string(),
+            Event.data["direction"].as_string(),
+        )
         .where(Event.registration_id.in_(ids), Event.kind.in_(CLOCK_EVENT_KINDS))
         .order_by(Event.registration_id, Event.created_at, Event.id)
     )
+
+
+def _grouped(result) -> Iterator[tuple[int, list[tuple]]]:
+    """(registration id, [(at, kind, from, to, direction), ...]) per registration, in order."""
+    for registration_id, group in groupby(result, key=itemgetter(0)):
+        yield registration_id, [row[1:] for row in group]
 
 
 def load_timelines(ids: IdSource, now: datetime) -> dict[int, Timeline]:
@@ -284,11 +313,8 @@ def load_timelines(ids: IdSource, now: datetime) -> dict[int, Timeline]:
         ids = list(ids)
         if not ids:
             return {}
-    rows = db.session.execute(_events_query(ids))
-    return {
-        registration_id: replay(((r.created_at, r.kind, r.data) for r in group), now)
-        for registration_id, group in groupby(rows, key=lambda r: r.registration_id)
-    }
+    result = db.session.execute(_events_query(ids))
+    return {registration_id: _replay(rows, now) for registration_id, rows in _grouped(result)}
 
 
 def load_clocks(ids: IdSource, now: datetime) -> dict[int, Clock]:
@@ -302,8 +328,6 @@ def iter_clocks(ids: sa.Select, now: datetime, chunk_size: int = 1000) -> Iterat
     One query, read in chunks (server-side cursor on PostgreSQL), so memory stays
     flat however many registrations match.
     """
-    result = db.session.execute(
-        _events_query(ids).execution_options(yield_per=chunk_size)
-    )
-    for registration_id, group in groupby(result, key=lambda r: r.registration_id):
-        yield registration_id, compute_clock(((r.created_at, r.kind, r.data) for r in group), now)
+    result = db.session.execute(_events_query(ids).execution_options(yield_per=chunk_size))
+    for registration_id, rows in _grouped(result):
+        yield registration_id, clock_from_timeline(_replay(rows, now))

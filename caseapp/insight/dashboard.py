@@ -21,7 +21,6 @@ from ..models import Registration
 from ..workflow import OPEN_STEPS, STEP_LABELS, STEPS, TEAM_LABELS
 from .charts import Chart, bar_chart, column_chart, duration_chart, flow_chart, number
 from .clocks import Clock, load_clocks, load_timelines
-from .rules import local_date
 from .stats import MAX_PERIOD_DAYS, Period, PeriodFigures, period_figures
 
 DEFAULT_PERIOD_DAYS = 90

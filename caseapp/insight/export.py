@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
@@ -99,8 +100,26 @@ def dutch_days(value: Optional[float]) -> str:
     return "" if value is None else f"{value:.1f}".replace(".", ",")
 
 
-def yes_no(value: bool) -> str:
-    return _("ja") if value else _("nee")
+@dataclass(frozen=True)
+class Labels:
+    """The translated words of the export, looked up once rather than per cell."""
+
+    yes: str
+    no: str
+    steps: dict[str, str]
+    parties: dict[str, str]
+
+    @classmethod
+    def current(cls) -> "Labels":
+        return cls(
+            yes=_("ja"),
+            no=_("nee"),
+            steps={key: str(label) for key, label in STEP_LABELS.items()},
+            parties={key: str(label) for key, label in TEAM_LABELS.items()},
+        )
+
+    def yes_no(self, value: bool) -> str:
+        return self.yes if value else self.no
 
 
 def header() -> list[str]:
@@ -125,15 +144,16 @@ def header() -> list[str]:
     ]
 
 
-def row(registration: Any, clock: Optional[Clock]) -> list[str]:
+def row(registration: Any, clock: Optional[Clock], labels: Labels) -> list[str]:
     """One CSV row; `registration` is a Registration or a row with the same attributes."""
     by_party = {party: days(clock.by_party[party]) for party in PARTIES} if clock else {}
     active = clock.active_party if clock else None
+    yes_no = labels.yes_no
     return [
         registration.reference,
         registration.employer_name,
         registration.processor_name,
-        str(STEP_LABELS.get(registration.step, registration.step)),
+        labels.steps.get(registration.step, registration.step),
         dutch_date(registration.created_at),
         dutch_date(registration.step_entered_at),
         dutch_date(registration.first_exchange_date),
@@ -142,7 +162,7 @@ def row(registration: Any, clock: Optional[Clock]) -> list[str]:
         dutch_days(by_party.get("asr")),
         dutch_days(by_party.get("keylane")),
         dutch_days(by_party.get("processor")),
-        str(TEAM_LABELS[active]) if active else "",
+        labels.parties[active] if active else "",
         yes_no(registration.possible_duplicate),
         yes_no(registration.waiting_since is not None),
         yes_no(registration.contract_prefix_warning),
@@ -188,6 +208,7 @@ def export_rows(params: Mapping[str, Any], user: User, now: datetime) -> Iterato
     from ..extensions import db
 
     yield header()
+    labels = Labels.current()
     registrations = db.session.execute(
         apply_filters(sa.select(*EXPORT_COLUMNS), params, user)
         .order_by(Registration.id)
@@ -200,7 +221,7 @@ def export_rows(params: Mapping[str, Any], user: User, now: datetime) -> Iterato
         while pending is not None and pending[0] < registration.id:
             pending = next(clocks, None)
         clock = pending[1] if pending is not None and pending[0] == registration.id else None
-        yield row(registration, clock)
+        yield row(registration, clock, labels)
 
 
 def export_csv(params: Mapping[str, Any], user: User, now: datetime) -> Iterator[bytes]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, timedelta
 from typing import Iterable, Optional, Sequence
 
@@ -57,11 +58,11 @@ class Period:
     start: date
     end: date
 
-    @property
+    @cached_property
     def start_utc(self) -> datetime:
         return local_midnight_utc(self.start)
 
-    @property
+    @cached_property
     def end_utc(self) -> datetime:
         """Exclusive: the start of the day after `end`."""
         return local_midnight_utc(self.end + timedelta(days=1))
