@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .board.routes import bp as board_bp
     from .health import bp as health_bp
+    from .insight.routes import bp as insight_bp
     from .intake.routes import bp as intake_bp
     from .registrations.routes import bp as registrations_bp
 
@@ -90,16 +91,19 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(board_bp)
     app.register_blueprint(registrations_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(insight_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from .demo import demo_data_command
+    from .insight.digest import digest_cli
     from .mail import outbox_cli
     from .retention import retention_cli
 
     app.cli.add_command(demo_data_command)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(digest_cli)
 
 
 def _load_vendor_manifest(app: Flask) -> None:

@@ -69,12 +69,26 @@ def queue(
     Does not commit: the message is stored with the caller's transaction.
     """
     context = {"registration": registration, "base_url": _base_url(), "subject": subject, **context}
+    return queue_rendered(
+        template,
+        to=to,
+        subject=subject,
+        text=render_template(f"email/{template}.txt", **context),
+        html=render_template(f"email/{template}.html", **context),
+        registration=registration,
+    )
+
+
+def queue_rendered(
+    kind: str, *, to: str, subject: str, text: str, html: Optional[str], registration: Optional[Registration] = None
+) -> OutboxMessage:
+    """Add an already rendered message to the session (does not commit)."""
     message = OutboxMessage(
-        kind=template,
+        kind=kind,
         recipient=to,
         subject=_one_line(subject)[:255],
-        body_text=_tidy_text(render_template(f"email/{template}.txt", **context)),
-        body_html=render_template(f"email/{template}.html", **context),
+        body_text=_tidy_text(text),
+        body_html=html,
         message_id=make_msgid(domain=_message_id_domain()),
         status="queued",
         attempts=0,

@@ -78,6 +78,23 @@ def app(database_url, tmp_path, app_config):
 
 
 @pytest.fixture()
+def make_app(database_url):
+    """Another app on the same database, e.g. with other mail settings or for a second sender."""
+    made = []
+
+    def _make(**config):
+        other = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **config}, config_class=TestConfig)
+        made.append(other)
+        return other
+
+    yield _make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture()
 def client(app):
     return app.test_client()
 

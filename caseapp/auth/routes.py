@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db

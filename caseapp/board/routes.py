@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 import sqlalchemy.orm as so
-from flask import Blueprint, abort, current_app, flash, get_flashed_messages, redirect, request, url_for
+from flask import Blueprint, abort, flash, get_flashed_messages, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -32,7 +32,6 @@ def board_context() -> dict:
     return {
         "step_labels": workflow.STEP_LABELS,
         "team_labels": workflow.TEAM_LABELS,
-        "stale_days": current_app.config["STALE_WORKING_DAYS"],
     }
 
 

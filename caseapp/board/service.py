@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from types import SimpleNamespace
 from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import parse_qsl, urlencode
@@ -30,7 +30,8 @@ import sqlalchemy as sa
 
 from .. import workflow
 from ..extensions import db
-from ..models import AuthorisationCheck, Director, PolicyRecord, Registration, User
+from ..insight.rules import Insight, load_insight
+from ..models import AuthorisationCheck, Director, PolicyRecord, Registration, User, utcnow
 
 PAGE_SIZE = 50
 TEAMS = ("asr", "keylane")
@@ -190,6 +191,8 @@ class Card:
     # Filled in for columns the user may move: what the guard still needs.
     requirements: list[str] = field(default_factory=list)
     can_move: bool = False
+    # Who has the ball and for how long, stale / due (caseapp.insight.rules.Insight).
+    insight: Optional[Insight] = None
 
     @property
     def cursor(self) -> Cursor:
@@ -199,10 +202,6 @@ class Card:
     def days_in_step(self) -> int:
         entered = self.step_entered_at.replace(tzinfo=timezone.utc).astimezone(_AMSTERDAM).date()
         return max((workflow.today_local() - entered).days, 0)
-
-    @property
-    def working_days_in_step(self) -> int:
-        return working_days_between(self.entered_on, workflow.today_local())
 
     @property
     def entered_on(self) -> date:
@@ -228,18 +227,6 @@ class Card:
     def ready(self) -> bool:
         """The forward move needs no confirmation: the guard holds and nothing pauses it."""
         return not self.requirements and not self.is_waiting
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Weekdays after `start`, up to and including `end`."""
-    if end <= start:
-        return 0
-    weeks, rest = divmod((end - start).days, 7)
-    count = weeks * 5
-    for offset in range(1, rest + 1):
-        if (start + timedelta(days=weeks * 7 + offset)).weekday() < 5:
-            count += 1
-    return count
 
 
 @dataclass
@@ -399,6 +386,10 @@ def _attach_requirements(rows: list[sa.Row], cards: list[Card], user: User, step
 def _cards(rows: list[sa.Row], user: User, steps: Iterable[str]) -> list[Card]:
     cards = [_card(row) for row in rows]
     _attach_requirements(rows, cards, user, steps)
+    if cards:
+        insights = load_insight([card.id for card in cards], utcnow())
+        for card in cards:
+            card.insight = insights.get(card.id)
     return cards
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from caseapp import create_app
-from caseapp.config import TestConfig
 from caseapp.extensions import db
 from tests.mail.support import SMTPServer, free_port, mail_settings
 
@@ -22,23 +20,6 @@ def smtp_server():
 def app_config(smtp_server) -> dict:
     """Mail tests deliver to the in-process server (Flask-Mail reads this at init_app)."""
     return mail_settings(smtp_server.port)
-
-
-@pytest.fixture()
-def make_app(database_url):
-    """Another app on the same database, e.g. with other mail settings or for a second sender."""
-    made = []
-
-    def _make(**config):
-        other = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **config}, config_class=TestConfig)
-        made.append(other)
-        return other
-
-    yield _make
-    for other in made:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture()

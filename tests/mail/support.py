@@ -32,7 +32,9 @@ class Received:
 
     @property
     def subject(self) -> str:
-        return str(self.message["Subject"])
+        # A subject longer than one header line is folded onto the next line; Python's parser
+        # keeps the fold's space, mail clients do not.
+        return str(self.message["Subject"]).strip()
 
     @property
     def message_id(self) -> str:

@@ -1,0 +1,15 @@
+"""Insight for the teams: who has the ball, what is stuck, how fast we are.
+
+Public API (for the board, the detail page and the outbox):
+
+- clocks.compute_clock(events, now) -> Clock: pure, over [(created_at, kind, data)].
+- clocks.load_clocks(ids, now) -> {id: Clock}: one query (ids: list or SELECT of ids).
+- rules.load_insight(ids, now) -> {id: Insight}: clocks plus the stale / due / waiting
+  rules, two queries. Render on a card with templates/insight/_ball.html.
+- rules.working_days_between(start, end), rules.add_working_days(start, n).
+- export.apply_filters(select, params, user): the board's own filters, for the CSV.
+- digest.build_digest(team, now) -> DigestMessage(recipient, subject, text, html).
+
+Routes (routes.py): /my (insight.my_work), /dashboard (insight.dashboard),
+/export.csv (insight.export_csv). CLI: `flask digest send [--team] [--print]`.
+"""

@@ -1,0 +1,112 @@
+"""What needs the logged-in user and their team today (`/my`).
+
+Three lists, each entry with the reason it is listed: follow-ups that are due,
+registrations that have gone stale with the team, and registrations that have
+waited on the processor for longer than the stale limit. A registration is
+"ours" when it is assigned to the user or its step is owned by the user's team
+(an admin's team is every team). Four queries whatever the numbers: the user,
+the registrations, their events, their latest contacts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Registration, User
+from ..workflow import OPEN_STEPS, STEP_OWNERS
+from .rules import Insight, load_insight, local_date, stale_limit
+
+
+def team_steps(team: str) -> list[str]:
+    return [step for step, owner in STEP_OWNERS.items() if owner == team]
+
+
+def scope_condition(user: User) -> sa.ColumnElement[bool]:
+    """Open registrations that are the user's or their team's."""
+    condition = sa.and_(Registration.withdrawn_at.is_(None), Registration.step.in_(OPEN_STEPS))
+    if user.role == "admin":
+        return condition
+    return sa.and_(
+        condition, sa.or_(Registration.assignee_id == user.id, Registration.step.in_(team_steps(user.role)))
+    )
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    registration_id: int
+    reference: str
+    employer_name: str
+    processor_name: str
+    step: str
+    assignee_name: Optional[str]
+    mine: bool
+    insight: Insight
+    waiting_reason: Optional[str]
+
+
+@dataclass
+class WorkList:
+    today: date
+    limit: int
+    due: list[WorkItem] = field(default_factory=list)
+    stale: list[WorkItem] = field(default_factory=list)
+    waiting: list[WorkItem] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.due) + len(self.stale) + len(self.waiting)
+
+
+def work_for(user: User, now: datetime) -> WorkList:
+    limit = stale_limit()
+    condition = scope_condition(user)
+    rows = db.session.execute(
+        sa.select(
+            Registration.id,
+            Registration.reference,
+            Registration.employer_name,
+            Registration.processor_name,
+            Registration.step,
+            Registration.assignee_id,
+            Registration.waiting_reason,
+            User.name.label("assignee_name"),
+        )
+        .outerjoin(User, User.id == Registration.assignee_id)
+        .where(condition)
+        .order_by(Registration.id)
+    ).all()
+    work = WorkList(today=local_date(now), limit=limit)
+    if not rows:
+        return work
+    insights = load_insight(sa.select(Registration.id).where(condition), now, limit)
+    for row in rows:
+        insight = insights.get(row.id)
+        if insight is None:
+            continue
+        item = WorkItem(
+            registration_id=row.id,
+            reference=row.reference,
+            employer_name=row.employer_name,
+            processor_name=row.processor_name,
+            step=row.step,
+            assignee_name=row.assignee_name,
+            mine=row.assignee_id == user.id,
+            insight=insight,
+            waiting_reason=row.waiting_reason,
+        )
+        if insight.due is not None:
+            work.due.append(item)
+        if insight.stale:
+            work.stale.append(item)
+        if insight.waiting_long:
+            work.waiting.append(item)
+    # Mine first, then the longest overdue / longest held.
+    work.due.sort(key=lambda i: (not i.mine, i.insight.due, i.reference))
+    work.stale.sort(key=lambda i: (not i.mine, -(i.insight.stale_days or 0), i.reference))
+    work.waiting.sort(key=lambda i: (not i.mine, -(i.insight.waiting_days or 0), i.reference))
+    return work
