@@ -89,9 +89,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from .auth.cli import users_cli
     from .demo import demo_data_command
 
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(users_cli)
 
 
 def _load_vendor_manifest(app: Flask) -> None:
