@@ -10,7 +10,7 @@ from caseapp.extensions import db
 from caseapp.intake.service import IntakeData, create_registration
 
 # Checksum-valid loonheffingennummers (the 9 digits pass the 11-test).
-VALID_PAYROLL_TAX_NUMBERS = ["123456782L01", "111222333L01", "100000009L02", "987654321L01", "192837465L01"]
+VALID_PAYROLL_TAX_NUMBERS = ["123456782L01", "111222333L01", "100000009L02", "987654329L01", "192837461L01"]
 _counter = itertools.count(1)
 
 
