@@ -1,4 +1,5 @@
-// Behaviour that the CSP keeps out of the HTML: focus management around swaps.
+// Behaviour that the CSP keeps out of the HTML: focus management around swaps,
+// and keeping the registration version in every form current.
 (function () {
   "use strict";
 
@@ -22,9 +23,29 @@
     var ctx = event.detail && event.detail.ctx;
     var target = ctx && ctx.target;
     if (!target) { return; }
+    if (typeof target === "string") {  // retargeted by the server (HX-Retarget)
+      target = document.querySelector(target);
+      if (!target) { return; }
+    }
     var current = document.body.contains(target) ? target : (target.id && document.getElementById(target.id));
     if (current) {
       focusWithin(current);
+    }
+  });
+
+  // Every form on the detail page carries the registration version it was
+  // rendered with. After a save of one section the server re-sends what the
+  // change affected and announces the new version; forms elsewhere on the page
+  // that were current move on with it. Forms already behind stay behind, so a
+  // save from them still gets the server's 409 instead of overwriting.
+  document.addEventListener("registration:saved", function (event) {
+    var detail = event.detail || {};
+    if (detail.from == null || detail.to == null) { return; }
+    var inputs = document.querySelectorAll('input[type="hidden"][name="version"]');
+    for (var i = 0; i < inputs.length; i++) {
+      if (inputs[i].value === String(detail.from)) {
+        inputs[i].value = String(detail.to);
+      }
     }
   });
 })();
