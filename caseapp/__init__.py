@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from .auth.cli import users_cli
     from .demo import demo_data_command
     from .insight.digest import digest_cli
     from .mail import outbox_cli
@@ -104,6 +105,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(digest_cli)
+    app.cli.add_command(users_cli)
 
 
 def _load_vendor_manifest(app: Flask) -> None:

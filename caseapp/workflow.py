@@ -438,6 +438,8 @@ def clear_waiting(registration: Registration, actor: User, expected_version: int
 def assign(registration: Registration, actor: User, assignee: User | None, expected_version: int | None = None) -> None:
     """Take a registration (assignee=actor), hand it to a colleague, or release it (None)."""
     check_version(registration, expected_version)
+    if actor.role == "keylane" and owner_of(registration.step) != "keylane":
+        raise NotAllowed(str(_l("In deze stap wijst a.s.r. de aanmelding toe.")))
     if assignee is not None and not assignee.active:
         raise WorkflowError(str(_l("Deze collega heeft geen actief account.")))
     if assignee is not None and assignee.id != actor.id and actor.role not in ("asr", "admin") and actor.role != assignee.role:

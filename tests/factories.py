@@ -11,7 +11,7 @@ from caseapp.intake.service import IntakeData, create_registration
 from caseapp.models import User
 
 # Checksum-valid loonheffingennummers (the 9 digits pass the 11-test).
-VALID_PAYROLL_TAX_NUMBERS = ["123456782L01", "111222333L01", "100000009L02", "987654321L01", "192837465L01"]
+VALID_PAYROLL_TAX_NUMBERS = ["123456782L01", "111222333L01", "100000009L02", "987654329L01", "192837461L01"]
 _counter = itertools.count(1)
 
 

@@ -1,4 +1,5 @@
-// Behaviour that the CSP keeps out of the HTML: focus management around page loads and swaps.
+// Behaviour that the CSP keeps out of the HTML: focus management around page loads and swaps,
+// and keeping the registration version in every form current.
 (function () {
   "use strict";
 
@@ -50,5 +51,21 @@
     event.preventDefault();
     context.scrollIntoView({ block: "start" });
     field.focus({ preventScroll: true });
+  });
+
+  // Every form on the detail page carries the registration version it was
+  // rendered with. After a save of one section the server re-sends what the
+  // change affected and announces the new version; forms elsewhere on the page
+  // that were current move on with it. Forms already behind stay behind, so a
+  // save from them still gets the server's 409 instead of overwriting.
+  document.addEventListener("registration:saved", function (event) {
+    var detail = event.detail || {};
+    if (detail.from == null || detail.to == null) { return; }
+    var inputs = document.querySelectorAll('input[type="hidden"][name="version"]');
+    for (var i = 0; i < inputs.length; i++) {
+      if (inputs[i].value === String(detail.from)) {
+        inputs[i].value = String(detail.to);
+      }
+    }
   });
 })();

@@ -8,13 +8,12 @@ import re
 from datetime import timedelta
 
 import pytest
-
-from tests.factories import log_in
 import sqlalchemy as sa
 
 from caseapp.extensions import db
 from caseapp.models import AuthorisationCheck, Director, PolicyRecord, Registration, User, utcnow
 from caseapp.workflow import STEPS
+from tests.factories import log_in
 
 HTMX_PARTIAL = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
