@@ -354,8 +354,30 @@ def resend(message: OutboxMessage) -> Optional[OutboxMessage]:
     stays; a queued or failed one is made due now with its attempts starting
     over. Returns the message that will go out, or None while a sender is
     delivering it right now.
+
+    Asking twice (a double click, two administrators at once) queues one
+    message: a copy still waiting in the queue is the answer to the second ask.
     """
     if message.status == "sent":
+        # Resends of one message take turns (a row lock; FOR UPDATE is left out on
+        # SQLite, a single-process set-up), so the second one sees the first's copy.
+        db.session.execute(sa.select(OutboxMessage.id).where(OutboxMessage.id == message.id).with_for_update())
+        waiting = db.session.scalar(
+            sa.select(OutboxMessage)
+            .where(
+                OutboxMessage.id > message.id,
+                OutboxMessage.status == "queued",
+                OutboxMessage.registration_id.is_not_distinct_from(message.registration_id),
+                OutboxMessage.kind == message.kind,
+                OutboxMessage.recipient == message.recipient,
+                OutboxMessage.subject == message.subject,
+                OutboxMessage.body_text == message.body_text,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
+        if waiting is not None:
+            return waiting
         copy = OutboxMessage(
             kind=message.kind,
             registration_id=message.registration_id,
