@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from caseapp.extensions import db
 from caseapp.models import PolicyRecord
 from caseapp.workflow import today_local
-from tests.registrations.conftest import HX, events_of, fresh, text_of
+from tests.registrations.conftest import events_of, fresh, text_of
 from tests.registrations.test_sections import POLICY, intake_form
 
 STALE = "Iemand anders heeft deze aanmelding intussen gewijzigd."
