@@ -47,6 +47,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from .extensions import db
+from .logs import mask_tokens
 from .models import OutboxMessage, Registration, utcnow
 
 log = logging.getLogger(__name__)
@@ -488,7 +489,10 @@ def _record_sent(item: ClaimedMessage, token: str) -> None:
 
 def _record_failure(item: ClaimedMessage, token: str, error: Exception, report: SendReport) -> None:
     attempts = item.attempts + 1
-    values: dict[str, Any] = {"attempts": attempts, "last_error": _describe(error)[:1000], "claim_token": None}
+    # A server may quote the message back (a URL filter naming the status link): the
+    # error is kept, and logged, with the token masked.
+    last_error = mask_tokens(_describe(error))[:1000]
+    values: dict[str, Any] = {"attempts": attempts, "last_error": last_error, "claim_token": None}
     if attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
         values["status"] = "failed"
         report.failed += 1
