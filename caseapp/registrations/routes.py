@@ -349,8 +349,6 @@ def add_policy(registration_id: int):
     )
 
 
-
-
 @bp.post("/registrations/<int:registration_id>/policies/<int:policy_id>/edit")
 @roles_required("asr")
 def save_policy(registration_id: int, policy_id: int):
