@@ -26,8 +26,9 @@ _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,63}$")
 REQUEST_ID_HEADER = "X-Request-ID"
 
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
-# Loggers that write request paths themselves (records filtered where they are made).
-_PATH_LOGGERS = ("caseapp", "caseapp.request", "werkzeug", "gunicorn.error", "gunicorn.access")
+# Loggers that write request paths or e-mail (with its status link) themselves: records
+# are filtered where they are made, so every handler gets them masked.
+_PATH_LOGGERS = ("caseapp", "caseapp.request", "caseapp.mail", "werkzeug", "gunicorn.error", "gunicorn.access")
 
 request_logger = logging.getLogger("caseapp.request")
 

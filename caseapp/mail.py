@@ -47,6 +47,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from .extensions import db
+from .logs import mask_tokens
 from .models import OutboxMessage, Registration, utcnow
 
 log = logging.getLogger(__name__)
@@ -354,8 +355,30 @@ def resend(message: OutboxMessage) -> Optional[OutboxMessage]:
     stays; a queued or failed one is made due now with its attempts starting
     over. Returns the message that will go out, or None while a sender is
     delivering it right now.
+
+    Asking twice (a double click, two administrators at once) queues one
+    message: a copy still waiting in the queue is the answer to the second ask.
     """
     if message.status == "sent":
+        # Resends of one message take turns (a row lock; FOR UPDATE is left out on
+        # SQLite, a single-process set-up), so the second one sees the first's copy.
+        db.session.execute(sa.select(OutboxMessage.id).where(OutboxMessage.id == message.id).with_for_update())
+        waiting = db.session.scalar(
+            sa.select(OutboxMessage)
+            .where(
+                OutboxMessage.id > message.id,
+                OutboxMessage.status == "queued",
+                OutboxMessage.registration_id.is_not_distinct_from(message.registration_id),
+                OutboxMessage.kind == message.kind,
+                OutboxMessage.recipient == message.recipient,
+                OutboxMessage.subject == message.subject,
+                OutboxMessage.body_text == message.body_text,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
+        if waiting is not None:
+            return waiting
         copy = OutboxMessage(
             kind=message.kind,
             registration_id=message.registration_id,
@@ -466,7 +489,10 @@ def _record_sent(item: ClaimedMessage, token: str) -> None:
 
 def _record_failure(item: ClaimedMessage, token: str, error: Exception, report: SendReport) -> None:
     attempts = item.attempts + 1
-    values: dict[str, Any] = {"attempts": attempts, "last_error": _describe(error)[:1000], "claim_token": None}
+    # A server may quote the message back (a URL filter naming the status link): the
+    # error is kept, and logged, with the token masked.
+    last_error = mask_tokens(_describe(error))[:1000]
+    values: dict[str, Any] = {"attempts": attempts, "last_error": last_error, "claim_token": None}
     if attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
         values["status"] = "failed"
         report.failed += 1

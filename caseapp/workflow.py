@@ -3,8 +3,9 @@ processor is shown. This module is the one place the workflow lives."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from flask_babel import lazy_gettext as _l
 
@@ -210,7 +211,8 @@ def processor_steps(registration: Registration) -> list[ProcessorStep]:
 
 # ---------------------------------------------------------------------------
 # Transitions. Every change: checks the role and the guard on the server,
-# checks the version the user saw, records an event. The caller commits.
+# checks the version the user saw, records an event. The caller commits, in
+# transaction(): the version column then lets one of two racing changes win.
 # ---------------------------------------------------------------------------
 
 
@@ -505,25 +507,38 @@ def _notify(name: str, registration: Registration, *args: Any) -> None:
 
 def touch(registration: Registration) -> None:
     """Mark a change to a child row (policy, check, contact) as a change of the
-    registration, so its version moves on and concurrent edits conflict."""
+    registration, so its version moves on and concurrent edits conflict.
+
+    Call it before anything is flushed: the registration's UPDATE (with its
+    version check) then comes first in the flush, so a change that lost the race
+    stops there, before it writes a child row."""
     from .models import utcnow
 
     registration.updated_at = utcnow()
 
 
-def commit() -> None:
-    """Commit, turning a lost race on the version column into StaleRegistration.
+LOST_RACE = _l("Iemand anders heeft deze aanmelding op hetzelfde moment gewijzigd. Probeer het opnieuw.")
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """One change of a registration: commit it at the end, or roll it all back.
 
     Every UPDATE of a registration carries `WHERE version = <read version>`
     (version_id_col), so of two processes changing the same registration at
-    once exactly one wins, even across hosts.
+    once exactly one wins, even across hosts. The loser finds out when its
+    UPDATE matches no row: at the commit, or at any flush before it (a query
+    in the middle of a change flushes what is pending). Wherever that happens
+    it becomes StaleRegistration (409), never a server error.
     """
     from sqlalchemy.orm.exc import StaleDataError
 
     try:
+        yield
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise StaleRegistration(
-            str(_l("Iemand anders heeft deze aanmelding op hetzelfde moment gewijzigd. Probeer het opnieuw."))
-        ) from None
+        raise StaleRegistration(str(LOST_RACE)) from None
+    except BaseException:
+        db.session.rollback()
+        raise

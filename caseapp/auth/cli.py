@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..models import ROLES, User
+from ..security import revoke_sessions
 from .passwords import hash_password
 
 MIN_PASSWORD_LENGTH = 12
@@ -98,8 +99,9 @@ def deactivate_user(email: str) -> None:
         raise click.ClickException(f"There is no account for {email}.")
     was_active = user.active
     user.active = False
-    # The session id carries this number: every existing session cookie is now worthless.
-    user.session_version += 1
+    # Ends every session server-side, also should the account be activated again:
+    # the session id carries the session version, and this moves it on.
+    revoke_sessions(user)
     db.session.commit()
     if was_active:
         click.echo(f"Deactivated {user.email}; existing sessions have ended.")

@@ -150,18 +150,17 @@ def move():
     from_step, reference = registration.step, registration.reference
     reason = request.form.get("reason", "")
     try:
-        if direction == "next":
-            to_step = workflow.advance(
-                registration,
-                current_user,
-                expected_version=version,
-                confirm_first_exchange=bool(request.form.get("confirm_first_exchange")),
-            )
-        else:
-            to_step = workflow.move_back(registration, current_user, reason, expected_version=version)
-        workflow.commit()
+        with workflow.transaction():
+            if direction == "next":
+                to_step = workflow.advance(
+                    registration,
+                    current_user,
+                    expected_version=version,
+                    confirm_first_exchange=bool(request.form.get("confirm_first_exchange")),
+                )
+            else:
+                to_step = workflow.move_back(registration, current_user, reason, expected_version=version)
     except workflow.WorkflowError as error:
-        db.session.rollback()
         return _refused(error, registration_id, direction, filters, reason)
 
     message = _("%(reference)s staat nu in %(step)s.", reference=reference, step=workflow.STEP_LABELS[to_step])

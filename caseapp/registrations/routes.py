@@ -187,7 +187,7 @@ class Reply:
         return response
 
     def refused(self, error: WorkflowError, **state: Any):
-        db.session.rollback()
+        """A change workflow.py or service.py refused (rolled back by workflow.transaction())."""
         if isinstance(error, StaleRegistration):
             return self.conflict(str(error), **state)
         notice = Notice(self.dom_id, "refused", str(error))
@@ -288,10 +288,9 @@ def save_intake(registration_id: int):
         form.add_blank_director()
         return reply.invalid(forms={"intake": form}, editing_intake=True)
     try:
-        changes = service.update_intake(registration, current_user, form.values(), version)
-        workflow.commit()
+        with workflow.transaction():
+            changes = service.update_intake(registration, current_user, form.values(), version)
     except StaleRegistration as error:
-        db.session.rollback()
         # Current values in the form; what the user typed is listed so nothing is lost silently.
         return reply.conflict(str(error), editing_intake=True, typed={"intake": _typed_intake(form)})
     except WorkflowError as error:
@@ -317,8 +316,8 @@ def intake_checked(registration_id: int):
     version = _expected_version()
     checked = request.form.get("checked") == "1"
     try:
-        service.set_intake_checked(registration, current_user, checked, version)
-        workflow.commit()
+        with workflow.transaction():
+            service.set_intake_checked(registration, current_user, checked, version)
     except WorkflowError as error:
         return reply.refused(error)
     message = _("Aanmeldgegevens gemarkeerd als gecontroleerd.") if checked else _("Controle ongedaan gemaakt.")
@@ -340,8 +339,8 @@ def add_policy(registration_id: int):
     if not form.validate():
         return reply.invalid(forms={"policy_new": form}, focus="policy-new-errors")
     try:
-        policy = service.add_policy(registration, current_user, form.values(), version)
-        workflow.commit()
+        with workflow.transaction():
+            policy = service.add_policy(registration, current_user, form.values(), version)
     except WorkflowError as error:
         return reply.refused(error, forms={"policy_new": form})
     return reply.saved(
@@ -350,29 +349,26 @@ def add_policy(registration_id: int):
     )
 
 
-def _policy_or_404(registration: Registration, policy_id: int):
-    policy = service.find_policy(registration, policy_id)
-    if policy is None:
-        abort(404)
-    return policy
-
-
 @bp.post("/registrations/<int:registration_id>/policies/<int:policy_id>/edit")
 @roles_required("asr")
 def save_policy(registration_id: int, policy_id: int):
     registration = _for_change(registration_id)
-    policy = _policy_or_404(registration, policy_id)
     reply = Reply(registration_id, "policies")
     version = _expected_version()
+    try:
+        policy = service.find_policy_for_change(registration, policy_id, version)
+    except StaleRegistration as error:  # a colleague removed it
+        return reply.conflict(str(error))
+    if policy is None:
+        abort(404)
     form = PolicyForm(request.form)
     if not form.validate():
         return reply.invalid(forms={"policy_edit": form}, editing_policy=policy_id, focus=f"policy-{policy_id}-errors")
     try:
-        changes = service.update_policy(registration, policy, current_user, form.values(), version)
-        number = policy.policy_number
-        workflow.commit()
+        with workflow.transaction():
+            changes = service.update_policy(registration, policy, current_user, form.values(), version)
+            number = policy.policy_number
     except StaleRegistration as error:
-        db.session.rollback()
         return reply.conflict(str(error), editing_policy=policy_id)
     except WorkflowError as error:
         return reply.refused(error, forms={"policy_edit": form}, editing_policy=policy_id)
@@ -384,13 +380,18 @@ def save_policy(registration_id: int, policy_id: int):
 @roles_required("asr")
 def delete_policy(registration_id: int, policy_id: int):
     registration = _for_change(registration_id)
-    policy = _policy_or_404(registration, policy_id)
     reply = Reply(registration_id, "policies")
     version = _expected_version()
+    try:
+        policy = service.find_policy_for_change(registration, policy_id, version)
+    except StaleRegistration as error:  # a colleague removed it first
+        return reply.conflict(str(error))
+    if policy is None:
+        abort(404)
     number = policy.policy_number
     try:
-        service.remove_policy(registration, policy, current_user, version)
-        workflow.commit()
+        with workflow.transaction():
+            service.remove_policy(registration, policy, current_user, version)
     except WorkflowError as error:
         return reply.refused(error)
     return reply.saved(_("Polis %(number)s verwijderd.", number=number), expected_version=version,
@@ -412,8 +413,8 @@ def toggle_check(registration_id: int, key: str):
     version = _expected_version()
     ticked = request.form.get("ticked") == "1"
     try:
-        service.set_check(registration, current_user, key, ticked, version)
-        workflow.commit()
+        with workflow.transaction():
+            service.set_check(registration, current_user, key, ticked, version)
     except WorkflowError as error:
         return reply.refused(error)
     label = next(p.label for p in PREREQUISITES if p.key == key)
@@ -436,8 +437,8 @@ def add_contact(registration_id: int):
     if not form.validate():
         return reply.invalid(forms={"contact": form}, focus="contact-new-errors")
     try:
-        entry = service.add_contact(registration, current_user, form.values(), version)
-        workflow.commit()
+        with workflow.transaction():
+            entry = service.add_contact(registration, current_user, form.values(), version)
     except WorkflowError as error:
         return reply.refused(error, forms={"contact": form})
     return reply.saved(_("Contact vastgelegd."), expected_version=version, focus=f"contact-{entry.id}")
@@ -456,20 +457,20 @@ def assign(registration_id: int):
     version = _expected_version()
     action = request.form.get("action", "assign")
     try:
-        if action == "take":
-            assignee = current_user._get_current_object()
-        elif action == "release":
-            assignee = None
-        elif action == "assign":
-            raw = request.form.get("assignee_id", "")
-            assignee = db.session.get(User, int(raw)) if raw.isdigit() else None
-            if assignee is None:
-                raise WorkflowError(_("Kies een collega om aan toe te wijzen."))
-        else:
-            abort(400)
-        before = registration.assignee_id
-        workflow.assign(registration, current_user, assignee, expected_version=version)
-        workflow.commit()
+        with workflow.transaction():
+            if action == "take":
+                assignee = current_user._get_current_object()
+            elif action == "release":
+                assignee = None
+            elif action == "assign":
+                raw = request.form.get("assignee_id", "")
+                assignee = db.session.get(User, int(raw)) if raw.isdigit() else None
+                if assignee is None:
+                    raise WorkflowError(_("Kies een collega om aan toe te wijzen."))
+            else:
+                abort(400)
+            before = registration.assignee_id
+            workflow.assign(registration, current_user, assignee, expected_version=version)
     except WorkflowError as error:
         return reply.refused(error)
     if before == (assignee.id if assignee else None):
@@ -491,8 +492,10 @@ def first_exchange_date(registration_id: int):
     if not form.validate():
         return reply.invalid(forms={"first_exchange_date": form}, focus="first-exchange-date-errors")
     try:
-        workflow.set_first_exchange_date(registration, current_user, form.first_exchange_date.data, expected_version=version)
-        workflow.commit()
+        with workflow.transaction():
+            workflow.set_first_exchange_date(
+                registration, current_user, form.first_exchange_date.data, expected_version=version
+            )
     except WorkflowError as error:
         return reply.refused(error, forms={"first_exchange_date": form})
     message = _("Datum eerste uitwisseling: %(date)s.", date=format_date(form.first_exchange_date.data, "d MMMM y"))
@@ -507,8 +510,8 @@ def set_waiting(registration_id: int):
     version = _expected_version()
     reason = request.form.get("reason", "")
     try:
-        workflow.set_waiting(registration, current_user, reason, expected_version=version)
-        workflow.commit()
+        with workflow.transaction():
+            workflow.set_waiting(registration, current_user, reason, expected_version=version)
     except WorkflowError as error:
         return reply.refused(error, typed={"waiting_reason": reason})
     return reply.saved(_("Gemarkeerd als wachtend op de salarisverwerker."), expected_version=version,
@@ -522,8 +525,8 @@ def clear_waiting(registration_id: int):
     reply = Reply(registration_id, "waiting")
     version = _expected_version()
     try:
-        workflow.clear_waiting(registration, current_user, expected_version=version)
-        workflow.commit()
+        with workflow.transaction():
+            workflow.clear_waiting(registration, current_user, expected_version=version)
     except WorkflowError as error:
         return reply.refused(error)
     return reply.saved(_("Wacht niet meer op de salarisverwerker."), expected_version=version, focus="waiting-heading")
@@ -537,8 +540,8 @@ def withdraw(registration_id: int):
     version = _expected_version()
     reason = request.form.get("reason", "")
     try:
-        workflow.withdraw(registration, current_user, reason, expected_version=version)
-        workflow.commit()
+        with workflow.transaction():
+            workflow.withdraw(registration, current_user, reason, expected_version=version)
     except WorkflowError as error:
         return reply.refused(error, typed={"withdraw_reason": reason})
     return reply.saved(_("Aanmelding ingetrokken."), expected_version=version, focus="registration-heading")
@@ -551,8 +554,8 @@ def reopen(registration_id: int):
     reply = Reply(registration_id, "withdrawal", whole_page=True)
     version = _expected_version()
     try:
-        workflow.reopen(registration, current_user, expected_version=version)
-        workflow.commit()
+        with workflow.transaction():
+            workflow.reopen(registration, current_user, expected_version=version)
     except WorkflowError as error:
         return reply.refused(error)
     return reply.saved(_("Aanmelding heropend."), expected_version=version, focus="registration-heading")
@@ -565,11 +568,11 @@ def advance(registration_id: int):
     reply = Reply(registration_id, "next-step", whole_page=True)
     version = _expected_version()
     try:
-        step = workflow.advance(
-            registration, current_user, expected_version=version,
-            confirm_first_exchange=request.form.get("confirm_first_exchange") == "1",
-        )
-        workflow.commit()
+        with workflow.transaction():
+            step = workflow.advance(
+                registration, current_user, expected_version=version,
+                confirm_first_exchange=request.form.get("confirm_first_exchange") == "1",
+            )
     except WorkflowError as error:
         return reply.refused(error)
     return reply.saved(_("Naar de stap ‘%(step)s’.", step=STEP_LABELS[step]), expected_version=version,
@@ -584,8 +587,8 @@ def move_back(registration_id: int):
     version = _expected_version()
     reason = request.form.get("reason", "")
     try:
-        step = workflow.move_back(registration, current_user, reason, expected_version=version)
-        workflow.commit()
+        with workflow.transaction():
+            step = workflow.move_back(registration, current_user, reason, expected_version=version)
     except WorkflowError as error:
         return reply.refused(error, typed={"back_reason": reason})
     return reply.saved(_("Terug naar de stap ‘%(step)s’.", step=STEP_LABELS[step]), expected_version=version,

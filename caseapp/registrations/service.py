@@ -1,7 +1,7 @@
 """The registration's own records: intake data, policies, authorisation checks,
 contacts. Each change checks the actor's role, the version the user saw and the
 state of the registration, records an event, and touches the registration so
-its version moves on. The caller commits (workflow.commit()).
+its version moves on. The caller commits (in workflow.transaction()).
 
 Transitions of the process (steps, waiting, withdrawal, assignment, the
 first-exchange date) are workflow.py's; `permissions()` only mirrors its rules
@@ -215,13 +215,6 @@ def update_intake(
     new_directors = list(values["directors"])
     if old_directors != new_directors:
         changes["directors"] = {"before": _director_labels(old_directors), "after": _director_labels(new_directors)}
-        # Replace the rows: deleting first keeps the unique personnel numbers unique mid-flush.
-        registration.directors.clear()
-        db.session.flush()
-        registration.directors.extend(
-            Director(position=index, name=name, personnel_number=number)
-            for index, (name, number) in enumerate(new_directors)
-        )
 
     if "contract_number" in changes and registration.contract_prefix_warning != values["contract_prefix_warning"]:
         changes["contract_prefix_warning"] = {
@@ -231,18 +224,31 @@ def update_intake(
         registration.contract_prefix_warning = values["contract_prefix_warning"]
 
     if "payroll_tax_number" in changes or "loket_employer_id" in changes:
-        others = [
-            ref
-            for ref in open_duplicates(registration.payroll_tax_number, registration.loket_employer_id)
-            if ref != registration.reference
-        ]
+        # Other registrations only: nothing of this change needs writing yet.
+        with db.session.no_autoflush:
+            others = [
+                ref
+                for ref in open_duplicates(registration.payroll_tax_number, registration.loket_employer_id)
+                if ref != registration.reference
+            ]
         if registration.possible_duplicate != bool(others):
             changes["possible_duplicate"] = {"before": registration.possible_duplicate, "after": bool(others)}
             registration.possible_duplicate = bool(others)
 
-    if changes:
-        record_event(registration, "intake_edited", actor=actor, changes=changes)
-        workflow.touch(registration)
+    if not changes:
+        return changes
+    record_event(registration, "intake_edited", actor=actor, changes=changes)
+    workflow.touch(registration)
+    if "directors" in changes:
+        # Replace the rows: deleting first keeps the unique personnel numbers unique
+        # mid-flush. The registration's UPDATE (version check) leads this flush, so
+        # a change that lost the race stops before it touches a director.
+        registration.directors.clear()
+        db.session.flush()
+        registration.directors.extend(
+            Director(position=index, name=name, personnel_number=number)
+            for index, (name, number) in enumerate(new_directors)
+        )
     return changes
 
 
@@ -271,6 +277,20 @@ def find_policy(registration: Registration, policy_id: int) -> PolicyRecord | No
     return next((p for p in registration.policies if p.id == policy_id), None)
 
 
+def find_policy_for_change(
+    registration: Registration, policy_id: int, expected_version: int | None
+) -> PolicyRecord | None:
+    """The policy an edit or a removal is about; None when there is no such policy.
+
+    A policy that is gone while the registration changed since the user's form
+    was made was removed by a colleague: that is a conflict (StaleRegistration,
+    409 with the current policies), not a page that never existed."""
+    policy = find_policy(registration, policy_id)
+    if policy is None:
+        workflow.check_version(registration, expected_version)
+    return policy
+
+
 def _policy_summary(policy: PolicyRecord) -> dict[str, Any]:
     return {name: _iso(getattr(policy, name)) for name in POLICY_FIELDS}
 
@@ -283,9 +303,9 @@ def add_policy(
     _require_not_withdrawn(registration)
     policy = PolicyRecord(created_by_id=actor.id, **{name: values[name] for name in POLICY_FIELDS})
     registration.policies.append(policy)
-    db.session.flush()
-    record_event(registration, "policy_added", actor=actor, policy_id=policy.id, **_policy_summary(policy))
     workflow.touch(registration)
+    db.session.flush()  # for the policy's id in the event
+    record_event(registration, "policy_added", actor=actor, policy_id=policy.id, **_policy_summary(policy))
     return policy
 
 
@@ -375,7 +395,8 @@ def add_contact(
     # Added by id: the contacts are not loaded for a change (the page reloads them).
     entry = ContactLogEntry(registration_id=registration.id, author_id=actor.id, **values)
     db.session.add(entry)
-    db.session.flush()
+    workflow.touch(registration)
+    db.session.flush()  # for the entry's id in the event
     record_event(
         registration,
         "contact_logged",
@@ -387,5 +408,4 @@ def add_contact(
         summary=entry.summary,
         follow_up_date=_iso(entry.follow_up_date),
     )
-    workflow.touch(registration)
     return entry

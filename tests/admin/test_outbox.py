@@ -133,3 +133,54 @@ def test_resend_is_a_post_with_a_form_that_works_without_javascript(client, admi
     page = client.get(f"/admin/outbox/{message.id}").get_data(as_text=True)
     assert f'<form method="post" action="/admin/outbox/{message.id}/resend"' in page
     assert client.get(f"/admin/outbox/{message.id}/resend").status_code == 405
+
+
+def test_resending_a_sent_message_twice_queues_one_copy(client, admin):
+    original = add_message(status="sent", attempts=1, sent_at=utcnow())
+    first = client.post(f"/admin/outbox/{original.id}/resend")
+    second = client.post(f"/admin/outbox/{original.id}/resend")  # a double click, or a colleague
+
+    copies = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id != original.id)).all()
+    assert len(copies) == 1 and copies[0].status == "queued"
+    assert first.headers["Location"] == second.headers["Location"]
+    assert second.headers["Location"].endswith(f"/admin/outbox/{copies[0].id}")
+
+
+def test_a_copy_that_went_out_can_be_resent_again(client, admin):
+    original = add_message(status="sent", attempts=1, sent_at=utcnow())
+    client.post(f"/admin/outbox/{original.id}/resend")
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id != original.id)
+                       .values(status="sent", sent_at=utcnow()))
+    db.session.commit()
+    client.post(f"/admin/outbox/{original.id}/resend")
+    statuses = db.session.scalars(sa.select(OutboxMessage.status).order_by(OutboxMessage.id)).all()
+    assert statuses == ["sent", "sent", "queued"]
+
+
+def test_simultaneous_resends_of_a_sent_message_queue_one_copy(make_app, is_postgres, make_user):
+    """Two administrators (or two servers) at the same moment: one copy, not two."""
+    from caseapp import mail
+    from tests.production.servers import run_together
+
+    if not is_postgres:
+        pytest.skip("several processes resending at once need PostgreSQL (set TEST_DATABASE_URL)")
+    original_id = add_message(status="sent", attempts=1, sent_at=utcnow()).id
+    workers = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 6, "max_overflow": 0})
+
+    def connect(_n):
+        with workers.app_context():
+            db.session.execute(sa.text("SELECT 1"))
+            db.session.remove()
+
+    def resend(_n):
+        with workers.app_context():
+            try:
+                queued = mail.resend(db.session.get(OutboxMessage, original_id))
+                db.session.commit()
+                return queued.id
+            finally:
+                db.session.remove()
+
+    answers = run_together(resend, list(range(6)), prepare=connect)
+    copies = db.session.scalars(sa.select(OutboxMessage.id).where(OutboxMessage.id != original_id)).all()
+    assert len(copies) == 1 and set(answers) == set(copies)

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from caseapp.auth.passwords import verify_password
 from caseapp.extensions import db
 from caseapp.models import User
+from tests.factories import PASSWORD
 
 GOOD_PASSWORD = "paard-batterij-nietje-42"
 
@@ -101,6 +102,33 @@ def test_deactivate_ends_an_existing_session(runner, client, auth, make_user):
     assert refreshed.active is False and refreshed.session_version == 2
     assert client.get("/board").status_code == 302
     assert auth.login(refreshed).status_code == 422
+
+
+def test_a_deactivated_session_stays_ended_if_the_account_is_activated_again(runner, make_app, make_user):
+    user = make_user("asr")
+    # An app of its own: each request loads the user afresh, as on a real server
+    # (the test's pushed app context would keep the user of an earlier request).
+    server = make_app()
+    browser = server.test_client()
+    assert browser.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 303
+    assert browser.get("/board").status_code == 200
+
+    assert runner.invoke(args=["users", "deactivate", user.email]).exit_code == 0
+    assert browser.get("/board").status_code == 302
+    # Ended on the server, not only refused while inactive: the old cookie stays worthless.
+    user = user_by_email(user.email)
+    user.active = True
+    db.session.commit()
+    assert browser.get("/board").status_code == 302
+    assert server.test_client().post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 303
+
+
+def test_deactivating_twice_ends_sessions_again(runner, make_user):
+    user = make_user("asr")
+    assert runner.invoke(args=["users", "deactivate", user.email]).exit_code == 0
+    result = runner.invoke(args=["users", "deactivate", user.email])
+    assert result.exit_code == 0 and "was already inactive" in result.output
+    assert user_by_email(user.email).session_version == 3
 
 
 def test_deactivate_an_unknown_email_fails_clearly(runner):

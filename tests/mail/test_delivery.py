@@ -3,6 +3,7 @@ and that e-mail exists only when the change that caused it was committed."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from datetime import timedelta
@@ -188,3 +189,22 @@ def test_a_submission_queues_its_two_messages_with_the_registration(make_registr
         ("submission_received", registration.id, "queued"),
         ("new_registration", registration.id, "queued"),
     ]
+
+
+def test_a_refusal_that_quotes_the_status_link_is_neither_logged_nor_stored_with_its_token(
+    make_registration, send, smtp_server, caplog
+):
+    """The confirmation to the processor carries the status link. A mail server that
+    quotes it back (a URL filter, say) must not put the token in a log or the outbox."""
+    caplog.set_level(logging.DEBUG)
+    _registration, token = make_registration()
+    smtp_server.refuse(f"550 5.7.1 Blocked URL https://aanmelden.example.nl/status/{token}")
+    output = send()
+
+    [message] = [m for m in outbox() if m.kind == "submission_received"]
+    assert message.status == "queued" and "/status/[token]" in message.last_error
+    assert token not in message.last_error and token not in output
+    assert any("/status/[token]" in record.getMessage() for record in caplog.records)
+    assert token not in caplog.text
+    assert all(token not in logging.Formatter("%(message)s").format(record) for record in caplog.records)
+    assert token in message.body_text  # the link itself still goes out, once the server accepts it

@@ -188,6 +188,7 @@ def make_redis_limited_app(app, database_url, redis_limit_storage):
 # --- several gunicorn servers on one database and one Redis (tests/production/servers.py)
 
 CLUSTER_INTAKE_LIMIT = 10  # per client address per hour, on the servers of `two_servers`
+CLUSTER_LOGIN_LIMIT = 5  # login POSTs per address, failed logins per account, per minute
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +211,8 @@ def two_servers(cluster_database, redis_url, tmp_path_factory):
     On failure the servers' logs are in the pytest temp folder.
     """
     cluster = start_cluster(cluster_database, redis_url, tmp_path_factory.mktemp("cluster"),
-                            RATELIMIT_INTAKE=f"{CLUSTER_INTAKE_LIMIT} per hour")
+                            RATELIMIT_INTAKE=f"{CLUSTER_INTAKE_LIMIT} per hour",
+                            RATELIMIT_LOGIN=f"{CLUSTER_LOGIN_LIMIT} per minute")
     yield cluster
     cluster.close()
     delete_redis_keys(redis_url, cluster.key_prefix)

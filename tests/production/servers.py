@@ -280,13 +280,19 @@ class Cluster:
 
     def create_user(self, email: str, role: str = "asr", password: str = "cluster-wachtwoord") -> int:
         """A staff account the servers can log in; returns its id."""
+        return self.create_users([email], role, password)[0]
+
+    def create_users(self, emails: list[str], role: str = "asr", password: str = "cluster-wachtwoord") -> list[int]:
+        """Staff accounts with one password (hashed once: argon2 is slow on purpose); their ids."""
+        password_hash = hash_password(password)
         with self.app.app_context():
-            user = User(email=email, name=email.split("@")[0], role=role, password_hash=hash_password(password))
-            db.session.add(user)
+            users = [User(email=email, name=email.split("@")[0], role=role, password_hash=password_hash)
+                     for email in emails]
+            db.session.add_all(users)
             db.session.commit()
-            user_id = user.id
+            ids = [user.id for user in users]
             db.session.remove()
-        return user_id
+        return ids
 
     def make_registration(self, step: str | None = None, **fields) -> tuple[int, str, str]:
         """A registration through the intake service; returns (id, reference, status token)."""

@@ -1,7 +1,7 @@
 """Security headers on every kind of response, cookie flags, and trusted proxies."""
 
 import pytest
-from flask import request
+from flask import g, request
 
 from caseapp.security import CONTENT_SECURITY_POLICY
 from tests.factories import valid_intake_form
@@ -126,3 +126,81 @@ def test_forwarded_headers_are_believed_from_proxy_count_proxies_only(make_produ
         "X-Forwarded-Host": "aanmelden.example.nl, lb.internal",
     })
     assert response.json == expected
+
+
+# --- the staff side: board and detail partials, their refusals, and the session cookie
+
+
+@pytest.fixture()
+def signed_in(client, make_staff_user):
+    """log_in(role) -> the user, with the test client's session (no password round trip)."""
+    from tests.factories import log_in
+
+    def _log_in(role="asr"):
+        user = make_staff_user(f"{role}@example.nl", role=role)
+        log_in(client, user)
+        # The test's app context outlives requests; Flask-Login keeps the last user on g.
+        g.pop("_login_user", None)
+        return user
+
+    return _log_in
+
+
+def test_a_board_partial_has_the_security_headers(client, signed_in, make_registration):
+    signed_in("asr")
+    make_registration()
+    response = client.get("/board?q=Werkgever", headers=PARTIAL)
+    assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
+    assert_security_headers(response)
+
+
+def test_detail_sections_and_their_refusals_have_the_security_headers(client, signed_in, make_registration):
+    signed_in("asr")
+    registration, _token = make_registration()
+    section = client.get(f"/registrations/{registration.id}/policies", headers=PARTIAL)
+    assert section.status_code == 200 and "<html" not in section.get_data(as_text=True)
+    assert_security_headers(section)
+
+    stale = client.post(f"/registrations/{registration.id}/assign", headers=PARTIAL,
+                        data={"action": "take", "version": registration.version - 1})
+    assert stale.status_code == 409 and "<html" not in stale.get_data(as_text=True)
+    assert_security_headers(stale)
+
+    moved = client.post("/board/move", headers=PARTIAL, data={"registration_id": registration.id,
+                                                              "direction": "next", "version": registration.version})
+    assert moved.status_code == 422  # nobody has picked it up yet: the guard's message, in place
+    assert_security_headers(moved)
+
+
+def test_refused_partials_have_the_security_headers(client, signed_in, make_registration):
+    registration, _token = make_registration()
+    anonymous = client.get("/board", headers=PARTIAL)
+    assert anonymous.status_code == 401 and "HX-Redirect" in anonymous.headers
+    assert_security_headers(anonymous)
+
+    signed_in("keylane")
+    forbidden = client.get(f"/registrations/{registration.id}/intake/edit", headers=PARTIAL)
+    assert forbidden.status_code == 403 and "<html" not in forbidden.get_data(as_text=True)
+    assert_security_headers(forbidden)
+
+
+def _session_cookie(response) -> list[str]:
+    [cookie] = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("session=")]
+    return cookie.split("; ")
+
+
+def test_production_staff_partials_and_errors_keep_the_cookie_flags(make_production_app, make_staff_user):
+    from tests.factories import log_in
+
+    production = make_production_app()
+    client = production.test_client()
+    log_in(client, make_staff_user("asr@example.nl", role="asr"))
+    # A staff session is refreshed on every response (idle expiry): each one sets the cookie again.
+    for path, status in (("/board", 200), ("/registrations/999999", 404), ("/admin/outbox", 403)):
+        response = client.get(path, headers=PARTIAL)
+        assert response.status_code == status, path
+        assert "<html" not in response.get_data(as_text=True)
+        assert_security_headers(response)
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+        flags = _session_cookie(response)
+        assert {"Secure", "HttpOnly", "SameSite=Lax"} <= set(flags), path

@@ -84,3 +84,14 @@ def test_the_filter_masks_arguments_and_tracebacks():
     text = logging.Formatter("%(message)s").format(record)
     assert "geheimtoken123" not in text
     assert "on /status/[token]" in text and "ValueError: bad /status/[token]" in text
+
+
+def test_the_404_of_a_wrong_token_does_not_log_the_token(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    guessed = "geraden-token-0123456789abcdef"
+    assert client.get(f"/status/{guessed}").status_code == 404
+    partial = {"HX-Request": "true", "HX-Request-Type": "partial"}
+    assert client.get(f"/status/{guessed}", headers=partial).status_code == 404
+    lines = request_lines(caplog)
+    assert len(lines) == 2 and all("path=/status/[token] status=404" in line for line in lines)
+    assert guessed not in caplog.text

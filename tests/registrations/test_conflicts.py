@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from caseapp.extensions import db
-from caseapp.models import PolicyRecord, Registration
+from caseapp.models import PolicyRecord
 from caseapp.workflow import today_local
-from tests.registrations.conftest import HX, events_of, fresh, text_of
+from tests.registrations.conftest import events_of, fresh, text_of
 from tests.registrations.test_sections import POLICY, intake_form
 
 STALE = "Iemand anders heeft deze aanmelding intussen gewijzigd."
@@ -132,28 +132,30 @@ def test_a_form_without_a_version_is_a_bad_request(desk, staff, make_registratio
     assert fresh(registration.id).assignee_id is None
 
 
-def test_a_lost_race_at_commit_is_a_409_too(desk, staff, make_registration, monkeypatch):
-    """Both requests read the same version; the other one commits first.
-    The version column catches it when this one writes (several processes/hosts)."""
-    from caseapp import workflow
-
-    registration, _token = make_registration(step="setup")
+@pytest.mark.parametrize("action", ["edit", "delete"])
+def test_a_policy_a_colleague_removed_is_a_conflict_not_a_missing_page(desk, staff, make_registration, action):
+    registration, _token = make_registration(step="policy")
     rid = registration.id
-    desk.login(staff["keylane"])
-    real_commit = workflow.commit
+    desk.login(staff["asr"])
+    desk.post(rid, "policies", POLICY)
+    policy_id = db.session.scalar(sa.select(PolicyRecord.id))
+    seen = fresh(rid).version
+    # A colleague removes the policy; this user still has the form from before.
+    assert desk.post(rid, f"policies/{policy_id}/delete").status_code == 303
+    count = len(events_of(rid))
 
-    def commit_after_a_rival():
-        with db.engine.begin() as connection:  # another process, its own connection
-            connection.execute(sa.update(Registration).where(Registration.id == rid)
-                               .values(version=Registration.version + 1, employer_name="Gewijzigd elders"))
-        real_commit()
-
-    monkeypatch.setattr(workflow, "commit", commit_after_a_rival)
-    date = (today_local() + timedelta(days=5)).isoformat()
-    response = desk.post(rid, "first-exchange-date", {"first_exchange_date": date}, htmx=True)
-    monkeypatch.setattr(workflow, "commit", real_commit)
+    data = dict(POLICY, policy_number="PP-7654321") if action == "edit" else {}
+    response = desk.post(rid, f"policies/{policy_id}/{action}", data, version=seen, htmx=True)
     assert response.status_code == 409
-    assert "op hetzelfde moment gewijzigd" in text_of(response)
-    assert "Gewijzigd elders" in text_of(response)
-    after = fresh(rid)
-    assert after.first_exchange_date is None and after.employer_name == "Gewijzigd elders"
+    assert STALE in text_of(response)
+    assert "Polis PP-1234567 verwijderd" in text_of(response)  # the colleague's change is on screen
+    assert response.headers["HX-Retarget"] == "#registration-detail"
+    assert len(events_of(rid)) == count
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PolicyRecord)) == 0
+
+
+def test_a_policy_that_never_was_is_still_a_404(desk, staff, make_registration):
+    registration, _token = make_registration(step="policy")
+    desk.login(staff["asr"])
+    assert desk.post(registration.id, "policies/999999/edit", POLICY).status_code == 404
+    assert desk.post(registration.id, "policies/999999/delete").status_code == 404
