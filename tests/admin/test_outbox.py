@@ -133,3 +133,12 @@ def test_resend_is_a_post_with_a_form_that_works_without_javascript(client, admi
     page = client.get(f"/admin/outbox/{message.id}").get_data(as_text=True)
     assert f'<form method="post" action="/admin/outbox/{message.id}/resend"' in page
     assert client.get(f"/admin/outbox/{message.id}/resend").status_code == 405
+
+
+def test_the_menu_leads_an_administrator_to_the_outbox_and_nobody_else(client, admin, make_user):
+    menu = re.search(r'<nav class="site-nav".*?</nav>', client.get("/board").get_data(as_text=True), re.S).group(0)
+    assert '<a href="/admin/outbox">Uitgaande e-mail</a>' in menu
+
+    client.post("/logout")
+    log_in(client, make_user(role="asr"))
+    assert "/admin/outbox" not in client.get("/board").get_data(as_text=True)
