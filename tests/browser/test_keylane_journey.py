@@ -15,6 +15,7 @@ from tests.browser.journeys import (
     detail_section,
     log_in,
     mark_document,
+    press,
     saved_message,
 )
 
@@ -133,6 +134,11 @@ def test_keylane_engineer_realises_the_link_and_the_processor_learns_the_date(
     expect(row).to_contain_text("Verzonden")
     axe_check(reader, "outbox")
     screenshot(reader, "26-outbox")
+    sent = reader.get_by_role("navigation", name="Filter op status").get_by_role("link", name=re.compile(r"^Verzonden"))
+    press(reader, sent)
+    expect(reader).to_have_url(re.compile(r"/admin/outbox\?status=sent$"))
+    expect(sent).to_have_attribute("aria-current", "page")
+    expect(sent).to_be_focused()  # the list changed in place; focus stays on the chosen filter
     row.get_by_role("link", name=realised.subject).click()
     expect(reader.get_by_role("heading", level=1)).to_have_text(realised.subject)
     expect(reader.locator(".mail-body").first).to_contain_text(long_date(first_exchange))
