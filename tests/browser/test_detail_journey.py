@@ -118,6 +118,7 @@ def test_failed_submits_on_the_detail_page_put_focus_on_their_errors(
     screenshot(page, "40-detail-intake-errors")
     intake.get_by_role("link", name="Annuleren").click()
     expect(intake.get_by_role("button", name="Opslaan")).to_have_count(0)
+    expect(intake.get_by_role("link", name=re.compile(r"^Wijzigen"))).to_be_focused()
 
     # A policy without its fields.
     policies = detail_section(page, "Polisgegevens")
