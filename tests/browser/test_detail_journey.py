@@ -154,3 +154,38 @@ def test_the_detail_page_has_no_axe_violations_in_any_state_it_opens_in(page, li
         expect(page.get_by_role("list", name="Aandachtspunten")).to_contain_text("Contractnummer begint niet met A020")
         axe_check(page, f"detail{path}")
     screenshot(page, "41-detail-intake-edit-page")
+
+
+def test_waiting_and_withdrawal_redraw_in_place_with_focus_on_what_changed(page, live_server, axe_check, screenshot):
+    registration = live_server.make_registration(employer_name="Bakkerij Van Dam")
+    user = live_server.make_user("asr", name="Anna de Vries")
+    open_detail(page, live_server, user, registration.id)
+    signals = page.get_by_role("list", name="Aandachtspunten")
+
+    # Waiting on the processor: the section and the header say so, in words.
+    waiting = detail_section(page, "Wachten op de salarisverwerker")
+    waiting.get_by_text("Markeer als wachtend", exact=True).first.click()
+    waiting.get_by_label("Waarop wacht u?").fill("Rechten ontbreken in Loket.nl")
+    waiting.get_by_role("button", name="Markeer als wachtend").click()
+    expect(waiting.get_by_role("heading", name="Wachten op de salarisverwerker")).to_be_focused()
+    expect(waiting).to_contain_text("Rechten ontbreken in Loket.nl")
+    expect(signals).to_contain_text("Wacht op salarisverwerker")
+    axe_check(page, "detail: waiting")
+    waiting.get_by_role("button", name="Niet meer wachten").click()
+    expect(waiting.get_by_role("heading", name="Wachten op de salarisverwerker")).to_be_focused()
+    expect(signals).to_have_count(0)
+
+    # Withdrawn: every section changes, so the whole detail is redrawn and focus goes to the top.
+    withdrawal = detail_section(page, "Intrekken")
+    withdrawal.get_by_text("Aanmelding intrekken", exact=True).click()
+    withdrawal.get_by_label("Reden").fill("Dubbel aangemeld")
+    withdrawal.get_by_role("button", name="Intrekken").click()
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    expect(signals).to_contain_text("Ingetrokken")
+    expect(page.locator("#registration-header")).to_contain_text("Reden: Dubbel aangemeld")
+    axe_check(page, "detail: withdrawn")
+    screenshot(page, "42-detail-withdrawn")
+    withdrawal.get_by_role("button", name="Heropenen").click()
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    expect(signals).to_have_count(0)
+    assert_same_document(page)
