@@ -13,8 +13,7 @@ MENU = [
     ("board.index", _l("Overzicht"), ()),
     ("insight.my_work", _l("Mijn werk"), ()),
     ("insight.dashboard", _l("Dashboard"), ()),
-    ("admin.outbox", _l("Uitgaande e-mail"), ("admin",)),
-    ("admin.users", _l("Accounts"), ("admin",)),
+    ("admin.outbox_index", _l("Uitgaande e-mail"), ("admin",)),
 ]
 
 

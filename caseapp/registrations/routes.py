@@ -300,12 +300,19 @@ def save_intake(registration_id: int):
 
 
 def _typed_intake(form: IntakeEditForm) -> list[tuple[str, str]]:
-    return [
-        (str(field.label.text), ", ".join(f"{n} ({p})" for n, p in form.director_rows()) if field.name == "directors"
-         else str(field.data or ""))
-        for field in form
-        if field.name not in ("csrf_token", "confirm_four_weekly_thirteenth")
-    ]
+    """What the user typed, as (label, value) in words they read: choices by their label."""
+    typed = []
+    for field in form:
+        if field.name in ("csrf_token", "confirm_four_weekly_thirteenth"):
+            continue
+        if field.name == "directors":
+            typed.append((_("DGA’s"), ", ".join(f"{n} ({p})" for n, p in form.director_rows())))
+        elif field.type == "RadioField":
+            labels = {choice.value: str(choice.label) for choice in field.choices}
+            typed.append((str(field.label.text), labels.get(field.data, str(field.data or ""))))
+        else:
+            typed.append((str(field.label.text), str(field.data or "")))
+    return typed
 
 
 @bp.post("/registrations/<int:registration_id>/intake/checked")

@@ -184,3 +184,12 @@ def test_simultaneous_resends_of_a_sent_message_queue_one_copy(make_app, is_post
     answers = run_together(resend, list(range(6)), prepare=connect)
     copies = db.session.scalars(sa.select(OutboxMessage.id).where(OutboxMessage.id != original_id)).all()
     assert len(copies) == 1 and set(answers) == set(copies)
+
+
+def test_the_menu_leads_an_administrator_to_the_outbox_and_nobody_else(client, admin, make_user):
+    menu = re.search(r'<nav class="site-nav".*?</nav>', client.get("/board").get_data(as_text=True), re.S).group(0)
+    assert '<a href="/admin/outbox">Uitgaande e-mail</a>' in menu
+
+    client.post("/logout")
+    log_in(client, make_user(role="asr"))
+    assert "/admin/outbox" not in client.get("/board").get_data(as_text=True)

@@ -146,3 +146,64 @@ def log_in(page: Page, email: str, password: str) -> None:
     page.get_by_label("E-mailadres").fill(email)
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Inloggen").click()
+
+
+# --- Staff: the keyboard, the board and the detail page --------------------------------------
+
+# Enough Tab presses to cross the densest page (the detail page has about 70 stops); bounded so
+# that a control the keyboard cannot reach fails the test instead of hanging it.
+TAB_LIMIT = 150
+
+
+def focused(page: Page) -> str:
+    """The focused element, described for a failure message."""
+    return page.evaluate(
+        """() => { const el = document.activeElement;
+            if (!el || el === document.body) return "nothing (the page itself)";
+            const text = (el.innerText || el.value || "").trim().slice(0, 60);
+            return el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " '" + text + "'"; }"""
+    )
+
+
+def is_focused(locator) -> bool:
+    return bool(locator.evaluate("el => el === document.activeElement"))
+
+
+def tab_to(page: Page, target, *, backwards: bool = False, limit: int = TAB_LIMIT) -> int:
+    """Press Tab (or Shift+Tab) until `target` has focus, as a keyboard user would; returns the
+    number of presses. Fails when the target is not reached: it is not operable by keyboard."""
+    expect(target).to_be_visible()
+    if is_focused(target):
+        return 0
+    key = "Shift+Tab" if backwards else "Tab"
+    for presses in range(1, limit + 1):
+        page.keyboard.press(key)
+        if is_focused(target):
+            return presses
+    raise AssertionError(f"{limit} x {key} never reached the control; focus ended on {focused(page)}")
+
+
+def press(page: Page, target, key: str = "Enter") -> None:
+    """Reach `target` with Tab and press Enter (or Space) on it."""
+    tab_to(page, target)
+    page.keyboard.press(key)
+
+
+def board_column(page: Page, label: str):
+    """A board column by its visible title (the region is named by title and count)."""
+    return page.get_by_role("region", name=re.compile(rf"^{re.escape(label)} \d"))
+
+
+def board_card(page: Page, reference: str):
+    """The card of one registration, found by the reference in its heading."""
+    return page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=re.compile(re.escape(reference))))
+
+
+def detail_section(page: Page, title: str):
+    """A section of the detail page by its heading (counts after the title are allowed)."""
+    return page.get_by_role("region", name=re.compile(rf"^{re.escape(title)}(\s|$)"))
+
+
+def saved_message(page: Page):
+    """The short 'saved' message of the detail page (a live region)."""
+    return page.locator("#detail-status")

@@ -41,6 +41,8 @@ def test_stale_intake_edit_is_refused_with_the_current_values(desk, staff, make_
     # The form shows what is stored now; what the user typed is listed, not lost.
     assert 'id="employer_name" name="employer_name" value="Bakkerij Van Dam B.V."' in html
     assert "Wat u had ingevuld (niet opgeslagen)" in html and "Bakkerij De Molen" in html
+    typed = html[html.index("Wat u had ingevuld"):html.index("</details>")]
+    assert "<dt>Verloningsfrequentie</dt><dd>Per maand</dd>" in typed and "<dt>DGA’s</dt>" in typed
     assert f'name="version" value="{fresh(rid).version}"' in html
     assert fresh(rid).employer_name == "Bakkerij Van Dam B.V." and len(events_of(rid)) == count
     if htmx:
