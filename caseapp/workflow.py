@@ -252,7 +252,12 @@ def acts_for(user: User, team: str | None) -> bool:
 
 
 def check_version(registration: Registration, expected_version: int | None) -> None:
-    if expected_version is not None and int(expected_version) != registration.version:
+    check_stored_version(registration.version, expected_version)
+
+
+def check_stored_version(stored: int | None, expected_version: int | None) -> None:
+    """Raise StaleRegistration when the version the user saw is not the stored one."""
+    if expected_version is not None and int(expected_version) != stored:
         raise StaleRegistration(
             str(
                 _l(

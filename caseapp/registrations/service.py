@@ -287,7 +287,11 @@ def find_policy_for_change(
     409 with the current policies), not a page that never existed."""
     policy = find_policy(registration, policy_id)
     if policy is None:
-        workflow.check_version(registration, expected_version)
+        # Compare with the version as stored now, not as loaded: the registration
+        # row may have been read just before the colleague's removal was committed
+        # and its policies just after it.
+        stored = db.session.scalar(sa.select(Registration.version).where(Registration.id == registration.id))
+        workflow.check_stored_version(stored, expected_version)
     return policy
 
 
