@@ -3,10 +3,10 @@
 Whatever the number of registrations, a board costs:
 
 1. one GROUP BY for the count of every column;
-2. one query for the cards of every column at once: ROW_NUMBER() per step over
-   (step_entered_at, id) keeps the oldest PAGE_SIZE + 1 of each column (the
-   extra row only tells whether there is more), with the assignee's name joined
-   and "has a DGA" as an EXISTS;
+2. one query for the cards of every column at once: per column the oldest
+   PAGE_SIZE + 1 in (step_entered_at, id) order, read along ix_registration_board
+   and stopped there (the extra row only tells whether there is more), glued
+   with UNION ALL; the assignee's name joined and "has a DGA" as an EXISTS;
 3. at most two small look-ups (policy records of the cards in `policy`,
    authorisation checks of the cards in `setup`) so workflow.advance_requirements
    can say, per card, what the guard still needs. They run only for columns the
@@ -309,8 +309,15 @@ def count_per_step(filters: BoardFilters, user: User) -> dict[str, int]:
 def _card_rows(
     filters: BoardFilters, user: User, steps: Iterable[str], after: Optional[Cursor] = None
 ) -> list[sa.Row]:
-    """The first PAGE_SIZE + 1 cards of each of `steps` (after `after`, for one column)."""
-    conditions = filter_conditions(filters, user) + [Registration.step.in_(tuple(steps))]
+    """The first PAGE_SIZE + 1 cards of each of `steps` (after `after`, for one column).
+
+    One SELECT per column, glued with UNION ALL into a single statement. Each
+    part walks ix_registration_board (step, step_entered_at, id) in order and
+    stops after PAGE_SIZE + 1 matching rows, so a column costs the same with 500
+    registrations as with 50,000. (A ROW_NUMBER() window over all columns, what
+    this replaced, numbers every matching row before keeping 51 per column.)
+    """
+    conditions = filter_conditions(filters, user)
     if after is not None:
         conditions.append(
             sa.or_(
@@ -318,19 +325,24 @@ def _card_rows(
                 sa.and_(Registration.step_entered_at == after.entered_at, Registration.id > after.id),
             )
         )
-    position = sa.func.row_number().over(
-        partition_by=Registration.step, order_by=(Registration.step_entered_at, Registration.id)
-    )
-    ranked = sa.select(Registration.id.label("id"), position.label("position")).where(*conditions).subquery("ranked")
     has_dga = sa.exists().where(Director.registration_id == Registration.id)
-    statement = (
+    parts = [
         sa.select(*_CARD_COLUMNS, User.name.label("assignee_name"), has_dga.label("has_dga"))
-        .join(ranked, ranked.c.id == Registration.id)
         .outerjoin(User, User.id == Registration.assignee_id)
-        .where(ranked.c.position <= PAGE_SIZE + 1)
-        .order_by(Registration.step, Registration.step_entered_at, Registration.id)
-    )
-    return list(db.session.execute(statement).all())
+        .where(*conditions, Registration.step == step)
+        .order_by(Registration.step_entered_at, Registration.id)
+        .limit(PAGE_SIZE + 1)
+        for step in steps
+    ]
+    if len(parts) == 1:
+        statement: sa.Executable = parts[0]
+    else:
+        # SQLite allows ORDER BY/LIMIT in a compound's parts only inside a subquery.
+        statement = sa.union_all(*(part.subquery().select() for part in parts))
+    rows = db.session.execute(statement).all()
+    order = {step: index for index, step in enumerate(workflow.STEPS)}
+    rows.sort(key=lambda row: (order[row.step], row.step_entered_at, row.id))
+    return rows
 
 
 def _card(row: sa.Row) -> Card:
