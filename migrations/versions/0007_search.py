@@ -4,10 +4,11 @@ Revision ID: 0007_search
 Revises: 0002_outbox
 Create Date: 2026-11-29 09:00:00
 
-- ix_registration_counts (step, withdrawn_at, waiting_since, assignee_id): the
+- ix_registration_counts (step, waiting_since, assignee_id, withdrawn_at): the
   board counts the registrations per column on every view; with every column it
   filters on in the index, the count is read from the index alone instead of
-  visiting each row of the table. Both databases.
+  visiting each row of the table. Both databases. (withdrawn_at last: see the
+  model, SQLite would otherwise use it for the cards as well.)
 - ix_registration_search_<column>: a trigram GIN index (pg_trgm) on each of the
   five columns the board's text search matches with ILIKE '%...%', so a search
   is a BitmapOr of index scans instead of a scan of every registration (one
@@ -41,7 +42,7 @@ def _postgresql() -> bool:
 def upgrade():
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.create_index(
-            'ix_registration_counts', ['step', 'withdrawn_at', 'waiting_since', 'assignee_id'], unique=False
+            'ix_registration_counts', ['step', 'waiting_since', 'assignee_id', 'withdrawn_at'], unique=False
         )
     if _postgresql():
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
