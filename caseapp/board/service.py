@@ -187,6 +187,9 @@ class Card:
     waiting_reason: Optional[str]
     is_waiting: bool
     is_withdrawn: bool
+    # The Dutch date the card entered its step, and today's (read once per board).
+    entered_on: date
+    today: date
     # Filled in for columns the user may move: what the guard still needs.
     requirements: list[str] = field(default_factory=list)
     can_move: bool = False
@@ -197,16 +200,11 @@ class Card:
 
     @property
     def days_in_step(self) -> int:
-        entered = self.step_entered_at.replace(tzinfo=timezone.utc).astimezone(_AMSTERDAM).date()
-        return max((workflow.today_local() - entered).days, 0)
+        return max((self.today - self.entered_on).days, 0)
 
     @property
     def working_days_in_step(self) -> int:
-        return working_days_between(self.entered_on, workflow.today_local())
-
-    @property
-    def entered_on(self) -> date:
-        return self.step_entered_at.replace(tzinfo=timezone.utc).astimezone(_AMSTERDAM).date()
+        return working_days_between(self.entered_on, self.today)
 
     @property
     def next_step(self) -> Optional[str]:
@@ -345,7 +343,7 @@ def _card_rows(
     return rows
 
 
-def _card(row: sa.Row) -> Card:
+def _card(row: sa.Row, today: date) -> Card:
     return Card(
         id=row.id,
         reference=row.reference,
@@ -362,6 +360,8 @@ def _card(row: sa.Row) -> Card:
         waiting_reason=row.waiting_reason,
         is_waiting=row.waiting_since is not None,
         is_withdrawn=row.withdrawn_at is not None,
+        entered_on=row.step_entered_at.replace(tzinfo=timezone.utc).astimezone(_AMSTERDAM).date(),
+        today=today,
     )
 
 
@@ -409,7 +409,8 @@ def _attach_requirements(rows: list[sa.Row], cards: list[Card], user: User, step
 
 
 def _cards(rows: list[sa.Row], user: User, steps: Iterable[str]) -> list[Card]:
-    cards = [_card(row) for row in rows]
+    today = workflow.today_local()
+    cards = [_card(row, today) for row in rows]
     _attach_requirements(rows, cards, user, steps)
     return cards
 
