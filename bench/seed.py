@@ -45,7 +45,7 @@ WORDS = ["Bakkerij", "Installatie", "Transport", "Zorg", "Techniek", "Bouw", "Ha
 FORMS = ["B.V.", "Holding B.V.", "& Zn.", "V.O.F.", "Groep", "Services"]
 
 
-def _tax_number(rng: random.Random) -> str:
+def tax_number(rng: random.Random) -> str:
     """A loonheffingennummer whose 9 digits pass the 11-test. The check digit is
     computed (drawing until stdnum agreed took half the seeding time); stdnum
     still has the last word."""
@@ -143,7 +143,7 @@ def _one(rng, reg_id, step, now, staff, processors, rows, rng_seed, counters, re
     rows["registration"].append(dict(
         id=reg_id, reference=f"AW-{created.year}-{counters[created.year]:05d}", processor_name=processor_name,
         processor_email=processor_email, employer_name=_name(rng), contract_number=contract,
-        payroll_tax_number=_tax_number(rng), loket_employer_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        payroll_tax_number=tax_number(rng), loket_employer_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         pay_frequency=rng.choice(["monthly", "monthly", "four_weekly"]), thirteenth_month=rng.random() < 0.3,
         prerequisites_confirmed_at=created, contract_prefix_warning=not contract.startswith("A020"),
         possible_duplicate=rng.random() < 0.02, intake_checked=depth >= 2, step=step, step_entered_at=entered,
