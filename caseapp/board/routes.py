@@ -20,7 +20,7 @@ from ..extensions import db
 from ..htmx import is_htmx, is_partial, render_view
 from ..models import Registration
 from . import service
-from .kit import card_kit, icon
+from .kit import card_kit
 from .service import BoardFilters, Cursor
 
 bp = Blueprint("board", __name__)
@@ -35,7 +35,6 @@ def board_context() -> dict:
         "team_labels": workflow.TEAM_LABELS,
         "stale_days": current_app.config["STALE_WORKING_DAYS"],
         "card_kit": card_kit,
-        "icon": icon,
     }
 
 
