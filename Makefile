@@ -1,5 +1,6 @@
-# The two commands of the README: `make run` and `make test`. Everything they
-# need is installed here, from PyPI and npm, into .venv and node_modules.
+# The two commands of the README: `make run` and `make test` (and `make bench`,
+# README "Benchmark"). Everything they need is installed here, from PyPI and npm,
+# into .venv and node_modules.
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,11 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup run test clean
+BENCH_SIZES ?= 500,5000,50000
+# A PostgreSQL URL to benchmark on as well, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test
+BENCH_DATABASE_URL ?=
+
+.PHONY: setup run test bench clean
 
 setup: $(VENV)/.installed static/vendor/manifest.json
 
@@ -36,6 +41,12 @@ run: setup
 # Set up and run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Seed, time and load-test the pages at BENCH_SIZES registrations (SQLite, and
+# PostgreSQL with BENCH_DATABASE_URL); prints tables, writes bench/results/*.json,
+# fails when a budget fails (BENCH_ARGS=--report-only to only report).
+bench: setup
+	$(PY) -m bench.run --sizes $(BENCH_SIZES) $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache

@@ -3,6 +3,8 @@
 from alembic import context
 from flask import current_app
 
+from caseapp.models import include_in_schema_compare
+
 db = current_app.extensions["migrate"].db
 options = current_app.extensions["migrate"].configure_args
 
@@ -12,6 +14,7 @@ def run_offline() -> None:
         url=db.engine.url.render_as_string(hide_password=False),
         target_metadata=db.metadata,
         literal_binds=True,
+        include_object=include_in_schema_compare(db.engine.dialect.name),
         **options,
     )
     with context.begin_transaction():
@@ -29,6 +32,8 @@ def run_online() -> None:
             connection=connection,
             target_metadata=db.metadata,
             process_revision_directives=skip_empty,
+            # Indexes that exist on PostgreSQL only are not missing on SQLite.
+            include_object=include_in_schema_compare(connection.dialect.name),
             **options,
         )
         with context.begin_transaction():

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..htmx import is_htmx, is_partial, render_view
 from ..models import Registration
 from . import service
+from .kit import card_kit
 from .service import BoardFilters, Cursor
 
 bp = Blueprint("board", __name__)
@@ -32,6 +33,7 @@ def board_context() -> dict:
     return {
         "step_labels": workflow.STEP_LABELS,
         "team_labels": workflow.TEAM_LABELS,
+        "card_kit": card_kit,
     }
 
 

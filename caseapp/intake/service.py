@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from .. import mail
 from ..extensions import db
@@ -112,11 +113,22 @@ def create_registration(data: IntakeData) -> tuple[Registration, str]:
     )
     mail.queue_submission_received(registration, token)
     mail.queue_new_registration(registration, possible_duplicate_of=duplicates)
+    reference = registration.reference
     db.session.commit()
+    # The commit expires everything. Callers show and log the reference, which
+    # cannot have changed: keep it, instead of reading the row (and, through the
+    # model's selectin, its DGAs) back for it.
+    so.attributes.set_committed_value(registration, "reference", reference)
     return registration, token
 
 
 def find_by_token(token: str) -> Registration | None:
+    """The registration of a status link, without its DGAs (the public pages do not
+    show them; they load on first use if that ever changes)."""
     if not token or len(token) > 100:
         return None
-    return db.session.scalar(sa.select(Registration).where(Registration.status_token_hash == hash_token(token)))
+    return db.session.scalar(
+        sa.select(Registration)
+        .where(Registration.status_token_hash == hash_token(token))
+        .options(so.lazyload(Registration.directors))
+    )

@@ -11,7 +11,16 @@ import pytest
 import sqlalchemy as sa
 
 from caseapp.extensions import db
-from caseapp.models import AuthorisationCheck, Director, PolicyRecord, Registration, User, utcnow
+from caseapp.models import (
+    AuthorisationCheck,
+    ContactLogEntry,
+    Director,
+    Event,
+    PolicyRecord,
+    Registration,
+    User,
+    utcnow,
+)
 from caseapp.workflow import STEPS
 from tests.factories import log_in
 
@@ -46,8 +55,9 @@ def add_registrations(app):
     """Insert `n` registrations in one statement (no HTTP, no intake service).
 
     Spread over the steps given (round robin), oldest first, with a DGA, a policy
-    and a few checks on some of them so every part of a card is exercised.
-    Returns the new ids in insertion order.
+    and a few checks on some of them so every part of a card is exercised, and
+    events and contact log entries, which the board must never read (its query
+    budget holds whatever their number). Returns the new ids in insertion order.
     """
     counter = {"n": 0}
 
@@ -93,6 +103,15 @@ def add_registrations(app):
             db.session.execute(
                 sa.insert(AuthorisationCheck),
                 [dict(registration_id=rid, key=key) for rid in ids[::2] for key in ("standard_user", "right_bsn")],
+            )
+            db.session.execute(
+                sa.insert(Event),
+                [dict(registration_id=rid, kind="note", actor_label="system", data={}) for rid in ids for _ in range(3)],
+            )
+            db.session.execute(
+                sa.insert(ContactLogEntry),
+                [dict(registration_id=rid, occurred_at=now, channel="phone", with_whom="Salarisbureau",
+                      summary="Gebeld over de autorisaties.") for rid in ids[::2]],
             )
         db.session.commit()
         return ids
