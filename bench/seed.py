@@ -183,7 +183,7 @@ def _one(rng, reg_id, step, now, staff, processors, rows, rng_seed, counters, re
     for s in range(depth):
         events.append(("step_changed", asr if s < 2 else keylane, None, {"from": STEPS[s], "to": STEPS[s + 1]}))
     while len(events) < 10:
-        events.append(rng.choice([("intake_edited", asr, None, {"changes": {"employer_name": ["Oud", "Nieuw"]}}),
+        events.append(rng.choice([("intake_edited", asr, None, {"changes": {"employer_name": {"before": "Oud", "after": "Nieuw"}}}),
                                   ("contact_logged", keylane, None, {}), ("check_ticked", keylane, None, {"key": "right_hrm"})]))
     span = max((entered - created).total_seconds(), 3600)
     for i, (kind, actor, label, data) in enumerate(events):

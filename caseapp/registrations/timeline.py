@@ -85,11 +85,19 @@ def _value(name: str, value: Any) -> str:
     return str(value)
 
 
-def _changes(changes: dict[str, dict[str, Any]] | None) -> list[Change]:
-    return [
-        Change(str(FIELD_LABELS.get(name, name)), _value(name, change.get("before")), _value(name, change.get("after")))
-        for name, change in (changes or {}).items()
-    ]
+def _changes(changes: dict[str, Any] | None) -> list[Change]:
+    """Before/after per field. The trail is never rewritten, so an entry in another
+    shape (a [before, after] pair, or a value a purge replaced) is shown, not refused."""
+    rows = []
+    for name, change in (changes or {}).items() if isinstance(changes, dict) else ():
+        if isinstance(change, dict):
+            before, after = change.get("before"), change.get("after")
+        elif isinstance(change, (list, tuple)) and len(change) == 2:
+            before, after = change
+        else:
+            before, after = None, change
+        rows.append(Change(str(FIELD_LABELS.get(name, name)), _value(name, before), _value(name, after)))
+    return rows
 
 
 def _step(step: str | None) -> str:

@@ -536,3 +536,16 @@ def test_timeline_names_staff_processor_and_system_in_amsterdam_time(client, des
     page = text_of(client.get(f"/registrations/{registration.id}"))
     assert "Aanmelding ontvangen via het aanmeldformulier 1 jul 2026, 12:15 · salarisverwerker" in page
     assert "reminder sent" in page and "· systeem" in page
+
+
+def test_the_timeline_shows_edits_recorded_in_an_older_shape(desk, staff, make_registration):
+    """Events are never rewritten: an edit stored as a [before, after] pair still shows."""
+    from caseapp.workflow import record_event
+
+    registration, _token = make_registration()
+    record_event(registration, "intake_edited", actor=staff["asr"], changes={"employer_name": ["Oud B.V.", "Nieuw B.V."]})
+    db.session.commit()
+    desk.login(staff["asr"])
+    response = desk.client.get(f"/registrations/{registration.id}")
+    assert response.status_code == 200
+    assert "Oud B.V." in text_of(response) and "Nieuw B.V." in text_of(response)
