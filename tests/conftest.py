@@ -3,6 +3,7 @@ PostgreSQL database when TEST_DATABASE_URL is set), emptied after every test."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -110,3 +111,24 @@ def is_postgres(database_url) -> bool:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def collect_statements():
+    """`with collect_statements() as statements:` every SQL statement the engine sends inside."""
+    statements: list[str] = []
+
+    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
+
+
+@pytest.fixture()
+def count_queries(app):
+    """`with count_queries() as statements:` for query budgets (assert on len(statements))."""
+    return collect_statements

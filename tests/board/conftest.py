@@ -3,7 +3,6 @@ bulk, reading columns out of the HTML, and counting SQL statements."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import timedelta
 
@@ -133,23 +132,3 @@ def column_count(html: str, step: str) -> int:
     match = re.search(r'class="board-column__count">(\d+)<', column_html(html, step))
     assert match
     return int(match.group(1))
-
-
-@pytest.fixture()
-def count_queries(app):
-    """`with count_queries() as statements:` collects every SQL statement run inside."""
-
-    @contextlib.contextmanager
-    def _count():
-        statements: list[str] = []
-
-        def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        sa.event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
-        try:
-            yield statements
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
-
-    return _count

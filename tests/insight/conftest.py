@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -76,35 +75,6 @@ def make_history(make_registration):
         return registration
 
     return _make
-
-
-class QueryCounter:
-    def __init__(self):
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@pytest.fixture()
-def count_queries(app):
-    """`with count_queries() as counter:` counts the SQL statements run inside."""
-
-    @contextmanager
-    def _count():
-        counter = QueryCounter()
-
-        def listener(conn, cursor, statement, parameters, context, executemany):
-            counter.statements.append(statement)
-
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            yield counter
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
-
-    return _count
 
 
 def days_ago(n: float, now: datetime | None = None) -> datetime:

@@ -4,13 +4,12 @@ every registration with ~10 events, contacts, checks, DGAs, a policy record)."""
 
 from __future__ import annotations
 
-import contextlib
 
 import pytest
-import sqlalchemy as sa
 
 from bench.seed import seed
 from caseapp.extensions import db
+from tests.conftest import collect_statements
 
 
 @pytest.fixture()
@@ -29,18 +28,4 @@ def seed_registrations(app):
 @pytest.fixture()
 def statements(app):
     """`with statements() as sent:` collects every SQL statement the engine sends inside."""
-
-    @contextlib.contextmanager
-    def _collect():
-        sent: list[str] = []
-
-        def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-            sent.append(statement)
-
-        sa.event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
-        try:
-            yield sent
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
-
-    return _collect
+    return collect_statements

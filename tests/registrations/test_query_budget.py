@@ -1,16 +1,15 @@
 """The detail page costs a fixed number of SQL queries, however long its
 timeline, contact log, policy list or checklist."""
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-import sqlalchemy as sa
 from flask import g
 
 from caseapp.extensions import db
 from caseapp.models import AuthorisationCheck, ContactLogEntry, PolicyRecord, User, utcnow
 from caseapp.workflow import PREREQUISITE_KEYS, record_event
+from tests.conftest import collect_statements
 from tests.registrations.conftest import HX, fresh
 
 # session user, registration (+assignee), directors, policies, checks, contacts,
@@ -18,18 +17,7 @@ from tests.registrations.conftest import HX, fresh
 BUDGET = 9
 
 
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
+count_queries = collect_statements
 
 
 def like_a_new_request() -> None:
