@@ -35,31 +35,36 @@ def valid_intake_form(**overrides) -> dict[str, str]:
     return {key: value for key, value in data.items() if value is not None}
 
 
+def registration_from_intake(step: str | None = None, **overrides):
+    """A registration made through the intake service, as if a processor submitted it,
+    optionally put in `step`; returns (registration, token). Needs an app context."""
+    n = next(_counter)
+    fields = dict(
+        processor_name="Salarisbureau Noord B.V.",
+        processor_email="loket@salarisnoord.nl",
+        employer_name=f"Werkgever {n}",
+        contract_number="A0201234567",
+        payroll_tax_number=VALID_PAYROLL_TAX_NUMBERS[n % len(VALID_PAYROLL_TAX_NUMBERS)],
+        loket_employer_id=f"00000000-0000-4000-8000-{n:012d}",
+        pay_frequency="monthly",
+        thirteenth_month=False,
+        contract_prefix_warning=False,
+        directors=[],
+    )
+    fields.update(overrides)
+    registration, token = create_registration(IntakeData(**fields))
+    if step is not None:
+        registration.step = step
+        db.session.commit()
+    return registration, token
+
+
 @pytest.fixture()
 def make_registration(app):
     """Create a registration through the intake service; returns (registration, token)."""
 
     def _make(**overrides):
-        n = next(_counter)
-        fields = dict(
-            processor_name="Salarisbureau Noord B.V.",
-            processor_email="loket@salarisnoord.nl",
-            employer_name=f"Werkgever {n}",
-            contract_number="A0201234567",
-            payroll_tax_number=VALID_PAYROLL_TAX_NUMBERS[n % len(VALID_PAYROLL_TAX_NUMBERS)],
-            loket_employer_id=f"00000000-0000-4000-8000-{n:012d}",
-            pay_frequency="monthly",
-            thirteenth_month=False,
-            contract_prefix_warning=False,
-            directors=[],
-        )
-        step = overrides.pop("step", None)
-        fields.update(overrides)
-        registration, token = create_registration(IntakeData(**fields))
-        if step is not None:
-            registration.step = step
-            db.session.commit()
-        return registration, token
+        return registration_from_intake(**overrides)
 
     return _make
 

@@ -56,7 +56,7 @@ from caseapp import create_app
 from caseapp.config import TestConfig
 from caseapp.extensions import db
 from tests.conftest import create_throwaway_database, drop_database
-from tests.factories import PASSWORD, VALID_PAYROLL_TAX_NUMBERS
+from tests.factories import PASSWORD, registration_from_intake
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -292,27 +292,8 @@ class LiveServer:
 
     def make_registration(self, step: str | None = None, **overrides) -> SeededRegistration:
         """A registration made through the intake service (as if a processor submitted it)."""
-        from caseapp.intake.service import IntakeData, create_registration
-
-        n = next(self._counter)
-        fields = dict(
-            processor_name="Salarisbureau Noord B.V.",
-            processor_email="loket@salarisnoord.nl",
-            employer_name=f"Werkgever {n}",
-            contract_number="A0201234567",
-            payroll_tax_number=VALID_PAYROLL_TAX_NUMBERS[n % len(VALID_PAYROLL_TAX_NUMBERS)],
-            loket_employer_id=f"00000000-0000-4000-8000-{n:012d}",
-            pay_frequency="monthly",
-            thirteenth_month=False,
-            contract_prefix_warning=False,
-            directors=[],
-        )
-        fields.update(overrides)
         with self.app_context():
-            registration, token = create_registration(IntakeData(**fields))
-            if step is not None:
-                registration.step = step
-                db.session.commit()
+            registration, token = registration_from_intake(step=step, **overrides)
             return SeededRegistration(
                 registration.id, registration.reference, registration.employer_name, token, f"/status/{token}"
             )
