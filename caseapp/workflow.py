@@ -9,6 +9,7 @@ from typing import Any, Iterator, Optional
 
 from flask_babel import lazy_gettext as _l
 
+from . import mail
 from .extensions import db
 from .models import Event, Registration, User
 
@@ -404,7 +405,7 @@ def withdraw(registration: Registration, actor: User, reason: str, expected_vers
     registration.withdrawn_reason = reason
     registration.withdrawn_at = utcnow()
     record_event(registration, "withdrawn", actor=actor, reason=reason, step=registration.step)
-    _notify("queue_withdrawn", registration, reason)
+    mail.queue_withdrawn(registration, reason)
 
 
 def reopen(registration: Registration, actor: User, expected_version: int | None = None) -> None:
@@ -429,7 +430,7 @@ def set_waiting(registration: Registration, actor: User, reason: str, expected_v
     registration.waiting_reason = reason
     registration.waiting_since = utcnow()
     record_event(registration, "waiting_set", actor=actor, reason=reason)
-    _notify("queue_waiting_on_processor", registration, reason)
+    mail.queue_waiting_on_processor(registration, reason)
 
 
 def clear_waiting(registration: Registration, actor: User, expected_version: int | None = None) -> None:
@@ -493,21 +494,15 @@ def set_first_exchange_date(
     told = registration.first_exchange_date_notified
     if told is not None:
         # The processor was told a date before: tell them the new one.
-        _notify("queue_first_exchange_date_changed", registration, told)
+        mail.queue_first_exchange_date_changed(registration, told)
 
 
 def _notify_step(registration: Registration, step: str) -> None:
+    """Queue the e-mail a step promises, in the same transaction."""
     if step == "setup":
-        _notify("queue_setup_started", registration)
+        mail.queue_setup_started(registration)
     elif step == "realised":
-        _notify("queue_realised", registration)
-
-
-def _notify(name: str, registration: Registration, *args: Any) -> None:
-    """Queue the e-mail that belongs to a change, in the same transaction."""
-    from . import mail
-
-    getattr(mail, name)(registration, *args)
+        mail.queue_realised(registration)
 
 
 def touch(registration: Registration) -> None:
