@@ -22,6 +22,7 @@ from stdnum.nl import bsn
 
 from caseapp.auth.passwords import hash_password
 from caseapp.extensions import db
+from caseapp.insight.clocks import ball_since_after
 from caseapp.models import (
     AuthorisationCheck,
     ContactLogEntry,
@@ -158,6 +159,8 @@ def _one(rng, reg_id, step, now, staff, processors, rows, rng_seed, counters, re
         version=1, created_at=created, updated_at=entered,
     ))
     if not related:
+        rows["registration"][-1]["ball_since"] = None if withdrawn or depth == 4 else (
+            entered + timedelta(days=1) if waiting else created)
         return
     for position in range(rng.choice([0, 0, 1, 1, 2])):
         rows["director"].append(dict(registration_id=reg_id, position=position, name=f"DGA {position + 1}",
@@ -186,9 +189,16 @@ def _one(rng, reg_id, step, now, staff, processors, rows, rng_seed, counters, re
         events.append(rng.choice([("intake_edited", asr, None, {"changes": {"employer_name": {"before": "Oud", "after": "Nieuw"}}}),
                                   ("contact_logged", keylane, None, {}), ("check_ticked", keylane, None, {"key": "right_hrm"})]))
     span = max((entered - created).total_seconds(), 3600)
-    for i, (kind, actor, label, data) in enumerate(events):
-        t = created + timedelta(seconds=span * i / len(events))
+    timed = [(created + timedelta(seconds=span * i / len(events)), *event) for i, event in enumerate(events)]
+    owner = keylane if depth >= 2 else asr
+    if waiting:
+        timed[-1] = (entered + timedelta(days=1), "waiting_set", owner, None, {"reason": "Rechten ontbreken in Loket.nl."})
+    if withdrawn:
+        timed[-1] = (entered + timedelta(days=2), "withdrawn", asr, None, {"reason": "Werkgever stapt over.", "step": step})
+    for t, kind, actor, label, data in timed:
         rows["event"].append(dict(registration_id=reg_id, kind=kind, actor_id=actor, actor_label=label, data=data, created_at=t))
+    # What the workflow keeps on the row, from the same trail.
+    rows["registration"][-1]["ball_since"] = ball_since_after([(t, kind, data) for t, kind, _, _, data in timed])
 
 
 def _set_counter(year: int, value: int) -> None:

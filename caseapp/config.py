@@ -34,6 +34,10 @@ class Config:
     # Raamwerkcontractnummers normally start with this; others get a warning.
     CONTRACT_PREFIX = os.environ.get("CONTRACT_PREFIX", "A020")
 
+    # Rendered board cards kept per process (caseapp.board.kit.CardCache), about
+    # 2 KB each; 0 renders every card on every view.
+    BOARD_CARD_CACHE_SIZE = _int("BOARD_CARD_CACHE_SIZE", 5000)
+
     # E-mail. No MAIL_SERVER means: keep messages in the outbox only.
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = _int("MAIL_PORT", 25)

@@ -12,6 +12,7 @@ from stdnum.nl import bsn
 
 from .auth.passwords import hash_password
 from .extensions import db
+from .insight.clocks import load_clocks
 from .intake.service import IntakeData, create_registration
 from .models import (
     AuthorisationCheck,
@@ -147,6 +148,10 @@ def demo_data_command(seed: int) -> None:
             registration.withdrawn_at = clock.after(24, 96)
             _event(registration.withdrawn_at, registration, "withdrawn", asr, reason=registration.withdrawn_reason,
                    step=step)
+        # The history above was written with earlier times than the workflow's own;
+        # who has the ball since when follows from it.
+        db.session.flush()
+        registration.ball_since = load_clocks([registration.id], datetime.max)[registration.id].active_since
         db.session.commit()
     click.echo(f"Created {len(PLAN)} demo registrations.")
 

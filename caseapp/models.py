@@ -111,6 +111,11 @@ class Registration(db.Model):
     waiting_since: so.Mapped[Optional[datetime]]
     withdrawn_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
     withdrawn_at: so.Mapped[Optional[datetime]]
+    # Since when the party that has to act now (workflow.ball_party) has had it
+    # without a break; None when nobody has to act (withdrawn, live). Kept by
+    # workflow.py on every change of hands, so lists need not replay events
+    # (caseapp.insight.clocks derives the same moment from the event trail).
+    ball_since: so.Mapped[Optional[datetime]]
     first_exchange_date: so.Mapped[Optional[date]]
     # The date the processor was last told about (a change after that is news).
     first_exchange_date_notified: so.Mapped[Optional[date]]
@@ -275,9 +280,8 @@ class ContactLogEntry(db.Model):
     __tablename__ = "contact_log_entry"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    registration_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("registration.id", ondelete="CASCADE"), index=True
-    )
+    # Indexed by ix_contact_log_entry_latest, which starts with it.
+    registration_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("registration.id", ondelete="CASCADE"))
     occurred_at: so.Mapped[datetime]
     channel: so.Mapped[str] = so.mapped_column(sa.String(16))
     with_whom: so.Mapped[str] = so.mapped_column(sa.String(120))
@@ -291,6 +295,9 @@ class ContactLogEntry(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("channel IN ('phone', 'email', 'meeting', 'other')", name="channel"),
+        # A registration's latest contact (the stale and due rules), found at
+        # the end of this index instead of among all of its contacts.
+        sa.Index("ix_contact_log_entry_latest", "registration_id", "occurred_at", "id"),
     )
 
 

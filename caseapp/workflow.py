@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from . import mail
 from .extensions import db
-from .models import Event, Registration, User
+from .models import Event, Registration, User, utcnow
 
 # Internal steps in board order, with the team that has to act.
 STEPS = ("received", "policy", "setup", "realised", "live")
@@ -119,9 +119,14 @@ def record_event(
     kind: str,
     actor: Optional[User] = None,
     actor_label: Optional[str] = None,
+    at=None,
     **data: Any,
 ) -> Event:
-    """Append an event to the audit trail (added to the session, not committed)."""
+    """Append an event to the audit trail (added to the session, not committed).
+
+    `at` (naive UTC) is the moment of the change it records, when the change
+    stamped the registration with it too; otherwise the time of the insert.
+    """
     event = Event(
         registration=registration,
         kind=kind,
@@ -129,6 +134,8 @@ def record_event(
         actor_label=actor_label,
         data=data,
     )
+    if at is not None:
+        event.created_at = at
     db.session.add(event)
     return event
 
@@ -237,6 +244,32 @@ def owner_of(step: str) -> str | None:
     return STEP_OWNERS.get(step)
 
 
+def party_for(step: Optional[str], waiting: bool, withdrawn: bool) -> Optional[str]:
+    """Who has to act in a state: the team that owns the step, the processor while
+    the registration waits on them, nobody while withdrawn or once live."""
+    if step is None or withdrawn or step not in OPEN_STEPS:
+        return None
+    if waiting:
+        return "processor"
+    return STEP_OWNERS.get(step)
+
+
+def ball_party(registration: Registration) -> Optional[str]:
+    """Who has the ball now ("asr", "keylane", "processor" or None)."""
+    return party_for(registration.step, registration.is_waiting, registration.is_withdrawn)
+
+
+def _pass_ball(registration: Registration, before: Optional[str], at) -> None:
+    """After a change of state: if the ball changed hands, it did so `at`.
+
+    Moving on between two steps of the same team keeps the team's clock running,
+    as the event replay in caseapp.insight.clocks counts it.
+    """
+    after = ball_party(registration)
+    if after != before:
+        registration.ball_since = at if after is not None else None
+
+
 def next_step(step: str) -> str | None:
     index = STEPS.index(step)
     return STEPS[index + 1] if index + 1 < len(STEPS) else None
@@ -330,9 +363,7 @@ def is_complete_policy(policy) -> bool:
 
 
 def _change_step(registration: Registration, actor: User, to: str, **data: Any) -> None:
-    from .models import utcnow
-
-    before = registration.step
+    before, party = registration.step, ball_party(registration)
     now = utcnow()
     registration.step = to
     registration.step_entered_at = now
@@ -340,7 +371,8 @@ def _change_step(registration: Registration, actor: User, to: str, **data: Any) 
         registration.realised_at = now
     if to == "live":
         registration.live_at = now
-    record_event(registration, "step_changed", actor=actor, **{"from": before, "to": to}, **data)
+    _pass_ball(registration, party, now)
+    record_event(registration, "step_changed", actor=actor, at=now, **{"from": before, "to": to}, **data)
 
 
 def advance(
@@ -393,8 +425,6 @@ def _reason(raw: str | None, message) -> str:
 
 
 def withdraw(registration: Registration, actor: User, reason: str, expected_version: int | None = None) -> None:
-    from .models import utcnow
-
     check_version(registration, expected_version)
     if actor.role not in ("asr", "admin"):
         raise NotAllowed(str(_l("Alleen a.s.r. kan een aanmelding intrekken.")))
@@ -402,9 +432,11 @@ def withdraw(registration: Registration, actor: User, reason: str, expected_vers
     if registration.step == "live":
         raise WorkflowError(str(_l("Een koppeling die live is kan niet meer worden ingetrokken.")))
     reason = _reason(reason, _l("Geef een reden voor het intrekken."))
+    party, now = ball_party(registration), utcnow()
     registration.withdrawn_reason = reason
-    registration.withdrawn_at = utcnow()
-    record_event(registration, "withdrawn", actor=actor, reason=reason, step=registration.step)
+    registration.withdrawn_at = now
+    _pass_ball(registration, party, now)
+    record_event(registration, "withdrawn", actor=actor, at=now, reason=reason, step=registration.step)
     mail.queue_withdrawn(registration, reason)
 
 
@@ -414,22 +446,26 @@ def reopen(registration: Registration, actor: User, expected_version: int | None
         raise NotAllowed(str(_l("Alleen a.s.r. kan een aanmelding heropenen.")))
     if not registration.is_withdrawn:
         raise WorkflowError(str(_l("Deze aanmelding is niet ingetrokken.")))
-    record_event(registration, "reopened", actor=actor, reason=registration.withdrawn_reason, step=registration.step)
+    party, now = ball_party(registration), utcnow()
+    record_event(
+        registration, "reopened", actor=actor, at=now, reason=registration.withdrawn_reason, step=registration.step
+    )
     registration.withdrawn_reason = None
     registration.withdrawn_at = None
+    _pass_ball(registration, party, now)
 
 
 def set_waiting(registration: Registration, actor: User, reason: str, expected_version: int | None = None) -> None:
     """Flag that the processor has to act; pauses the owning team's clock."""
-    from .models import utcnow
-
     check_version(registration, expected_version)
     _require_open(registration)
     _require_owner(registration, actor)
     reason = _reason(reason, _l("Geef aan waarop u wacht, bijvoorbeeld ‘rechten ontbreken’."))
+    party, now = ball_party(registration), utcnow()
     registration.waiting_reason = reason
-    registration.waiting_since = utcnow()
-    record_event(registration, "waiting_set", actor=actor, reason=reason)
+    registration.waiting_since = now
+    _pass_ball(registration, party, now)
+    record_event(registration, "waiting_set", actor=actor, at=now, reason=reason)
     mail.queue_waiting_on_processor(registration, reason)
 
 
@@ -438,9 +474,11 @@ def clear_waiting(registration: Registration, actor: User, expected_version: int
     _require_owner(registration, actor)
     if not registration.is_waiting:
         raise WorkflowError(str(_l("Deze aanmelding wacht niet op de salarisverwerker.")))
-    record_event(registration, "waiting_cleared", actor=actor, reason=registration.waiting_reason)
+    party, now = ball_party(registration), utcnow()
+    record_event(registration, "waiting_cleared", actor=actor, at=now, reason=registration.waiting_reason)
     registration.waiting_reason = None
     registration.waiting_since = None
+    _pass_ball(registration, party, now)
 
 
 def assign(registration: Registration, actor: User, assignee: User | None, expected_version: int | None = None) -> None:
@@ -512,8 +550,6 @@ def touch(registration: Registration) -> None:
     Call it before anything is flushed: the registration's UPDATE (with its
     version check) then comes first in the flush, so a change that lost the race
     stops there, before it writes a child row."""
-    from .models import utcnow
-
     registration.updated_at = utcnow()
 
 

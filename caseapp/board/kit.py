@@ -2,25 +2,31 @@
 
 A board shows up to 250 cards. Per card, the template used to translate about
 ten fixed phrases (flask-babel's gettext costs ~10 µs a call), call a macro for
-every icon, build two or three URLs with url_for and ask for the CSRF token:
-about three quarters of the time the board took. `card_kit(filters)` does all
-of that once per request and filter set; the card template (board/_card.html)
-only looks things up: `kit.to_step[...]`, `kit.detail_url(card.id)`, `kit.icon(...)`.
+every icon and for the ball-in-court line, build two or three URLs with url_for
+and ask for the CSRF token: most of the time the board took. `card_kit(filters)`
+does all of that once per request and filter set, and words that depend on a
+number (days, working days, a date) once per number; the card template
+(board/_cards.html) only looks things up: `kit.to_step[...]`,
+`kit.detail_url(card.id)`, `kit.icon(...)`, `kit.held_for(...)`.
 """
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
-from typing import Callable
+import threading
+from collections import OrderedDict
+from datetime import date
+from typing import Callable, Iterable, Optional
 
-from flask import current_app, g, url_for
+from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import format_date, get_locale, ngettext
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from .. import workflow
-from .service import BoardFilters
+from .service import BoardFilters, Card
 
 
 @lru_cache(maxsize=64)
@@ -55,6 +61,9 @@ class CardKit:
     """Texts, URLs and the CSRF token for the cards of one page with these filters."""
 
     def __init__(self, filters: BoardFilters):
+        # Everything besides a card that its HTML depends on: the language, the
+        # filters (in its URLs), where the app is mounted, the contract prefix.
+        self.cache_key = (str(get_locale()), filters, request.script_root, current_app.config["CONTRACT_PREFIX"])
         args = filters.to_args()
         labels = {step: str(label) for step, label in workflow.STEP_LABELS.items()}
 
@@ -66,6 +75,7 @@ class CardKit:
         self.move_url = url_for("board.move")
         self.board_query = filters.query_string
         self.csrf_token = generate_csrf()
+        self._template = current_app.jinja_env.get_template("board/_card.html")
 
         self.today = _("vandaag")
         self.in_step = _("in deze stap")
@@ -83,18 +93,118 @@ class CardKit:
         self.pending = _("wacht")
         self.to_step = {step: _("Naar %(step)s", step=label) for step, label in labels.items()}
         self.back_to_step = {step: _("naar %(step)s", step=label) for step, label in labels.items()}
-        self._days: dict[int, str] = {}
-        self._points: dict[int, str] = {}
+
+        # The ball-in-court line (caseapp.insight.rules.Insight).
+        self.has_ball = {
+            party: _("%(party)s aan zet", party=label) for party, label in workflow.TEAM_LABELS.items()
+        }
+        self.nobody = _("Niemand aan zet")
+        self.less_than_a_day = _("minder dan een dag")
+        self._words: dict[tuple[str, object], str] = {}
+
+    def _word(self, kind: str, value: object, make: Callable[[], str]) -> str:
+        key = (kind, value)
+        word = self._words.get(key)
+        if word is None:
+            word = self._words[key] = make()
+        return word
 
     def days(self, number: int) -> str:
-        if number not in self._days:
-            self._days[number] = ngettext("%(num)d dag", "%(num)d dagen", number)
-        return self._days[number]
+        return self._word("days", number, lambda: ngettext("%(num)d dag", "%(num)d dagen", number))
 
     def points(self, number: int) -> str:
-        if number not in self._points:
-            self._points[number] = ngettext("nog %(num)d punt", "nog %(num)d punten", number)
-        return self._points[number]
+        return self._word("points", number, lambda: ngettext("nog %(num)d punt", "nog %(num)d punten", number))
+
+    def held_for(self, whole_days: Optional[int]) -> str:
+        """How long someone has had the ball, in whole days."""
+        if whole_days is None:
+            return "–"
+        return self.days(whole_days) if whole_days >= 1 else self.less_than_a_day
+
+    def stale(self, working_days: int) -> str:
+        return self._word("stale", working_days, lambda: ngettext(
+            "Blijft liggen: %(num)d werkdag", "Blijft liggen: %(num)d werkdagen", working_days
+        ))
+
+    def due(self, day: date) -> str:
+        return self._word("due", day, lambda: _("Opvolgen sinds %(date)s", date=format_date(day, "d MMM")))
+
+    def waiting_long(self, working_days: int) -> str:
+        return self._word("waiting", working_days, lambda: ngettext(
+            "Wacht %(num)d werkdag op de salarisverwerker", "Wacht %(num)d werkdagen op de salarisverwerker",
+            working_days,
+        ))
+
+
+    def cards(self, cards: Iterable[Card], enhance: bool, focus: Optional[int] = None) -> Markup:
+        """The HTML of these cards, each from the cache when it was rendered before.
+
+        A card's HTML is a function of its Card, this kit's cache_key, `enhance`
+        and whether it has the focus; those are the cache key. The CSRF token is
+        the one thing that differs per session: cached cards hold a placeholder,
+        filled in here.
+        """
+        cache = current_app.extensions.get("board_card_cache")
+        parts = []
+        for card in cards:
+            key = (self.cache_key, card, enhance, card.id == focus)
+            html = cache.get(key) if cache is not None else None
+            if html is None:
+                html = self._template.render(card=card, kit=self._cacheable, enhance=enhance, focused=key[3])
+                if cache is not None:
+                    cache.put(key, html)
+            parts.append(html.replace(CSRF_PLACEHOLDER, self.csrf_token) if card.ready else html)
+        return Markup("\n".join(parts))
+
+    @property
+    def _cacheable(self) -> "CardKit":
+        """This kit with a placeholder for the session's CSRF token."""
+        kit = getattr(self, "_cacheable_kit", None)
+        if kit is None:
+            kit = self._cacheable_kit = copy.copy(self)
+            kit.csrf_token = CSRF_PLACEHOLDER
+        return kit
+
+
+# In a cached card's move form instead of the session's CSRF token (letters the
+# token itself and HTML escaping never produce side by side like this).
+CSRF_PLACEHOLDER = "__board-card-csrf-token__"
+
+
+class CardCache:
+    """Rendered cards, least recently used first out; shared by the threads of a process.
+
+    The board re-renders the same up to 250 cards on every view while few of them
+    change; rendering them is most of what a board view costs. Keys are whole
+    Cards (see CardKit.cards), so a card changed in any way it shows is a new
+    key and the old entry simply ages out.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Optional[str]:
+        with self._lock:
+            html = self._items.get(key)
+            if html is not None:
+                self._items.move_to_end(key)
+            return html
+
+    def put(self, key: tuple, html: str) -> None:
+        with self._lock:
+            self._items[key] = html
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+
+def init_app(app) -> None:
+    """Give the app (in this process) a card cache of BOARD_CARD_CACHE_SIZE cards; 0: none."""
+    size = int(app.config.get("BOARD_CARD_CACHE_SIZE", 0))
+    if size > 0:
+        app.extensions["board_card_cache"] = CardCache(size)
 
 
 def card_kit(filters: BoardFilters) -> CardKit:

@@ -21,9 +21,15 @@ from ..htmx import is_htmx, is_partial, render_view
 from ..models import Registration
 from . import service
 from .kit import card_kit
+from .kit import init_app as init_card_cache
 from .service import BoardFilters, Cursor
 
 bp = Blueprint("board", __name__)
+
+
+@bp.record_once
+def _card_cache(state) -> None:
+    init_card_cache(state.app)
 
 DIRECTIONS = ("next", "back")
 

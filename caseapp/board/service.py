@@ -6,8 +6,10 @@ Whatever the number of registrations, a board costs:
 2. one query for the cards of every column at once: per column the oldest
    PAGE_SIZE + 1 in (step_entered_at, id) order, read along ix_registration_board
    and stopped there (the extra row only tells whether there is more), glued
-   with UNION ALL; then, for those cards only, the assignee's name joined and
-   "has a DGA" as a look-up of one director row;
+   with UNION ALL; then, for those cards only, the assignee's name joined,
+   "has a DGA" as a look-up of one director row, and the latest contact. Who
+   has the ball since when is on the registration row (kept by the workflow),
+   so the stale / due / ball-in-court line needs no query of its own;
 3. at most two small look-ups (policy records of the cards in `policy`,
    authorisation checks of the cards in `setup`) so workflow.advance_requirements
    can say, per card, what the guard still needs. They run only for columns the
@@ -20,10 +22,10 @@ order of the ix_registration_board index; never OFFSET.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from types import SimpleNamespace
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, NamedTuple, Optional
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
@@ -31,8 +33,8 @@ import sqlalchemy as sa
 
 from .. import workflow
 from ..extensions import db
-from ..insight.rules import Insight, load_insight
-from ..models import AuthorisationCheck, Director, PolicyRecord, Registration, User, utcnow
+from ..insight.rules import CONTACT_COLUMNS, Insight, assess_row, latest_contact, local_date, stale_limit
+from ..models import AuthorisationCheck, ContactLogEntry, Director, PolicyRecord, Registration, User, utcnow
 
 PAGE_SIZE = 50
 TEAMS = ("asr", "keylane")
@@ -172,8 +174,16 @@ class Cursor:
         return cls(datetime.strptime(stamp, "%Y%m%dT%H%M%S.%f"), int(ident))
 
 
-@dataclass
-class Card:
+class Card(NamedTuple):
+    """Everything one card shows, as plain values, computed when the board is read.
+
+    The card template reads nothing else about the registration, so two equal
+    Cards render the same HTML (with the same kit): caseapp.board.kit caches a
+    rendered card under its Card. Whatever depends on the clock is in here as
+    the number the card shows (whole days, working days), so a card's HTML
+    changes exactly when its Card does.
+    """
+
     id: int
     reference: str
     employer_name: str
@@ -189,44 +199,43 @@ class Card:
     waiting_reason: Optional[str]
     is_waiting: bool
     is_withdrawn: bool
-    # The Dutch date the card entered its step, and today's (read once per board).
+    # The Dutch date the card entered its step, and whole days since then.
     entered_on: date
-    today: date
-    # Filled in for columns the user may move: what the guard still needs.
-    requirements: list[str] = field(default_factory=list)
-    can_move: bool = False
-    # Who has the ball and for how long, stale / due (caseapp.insight.rules.Insight).
-    insight: Optional[Insight] = None
+    days_in_step: int
+    # Who has the ball ("asr", "keylane", "processor"; None: nobody) and for how
+    # many whole days (None when unknown); the rules' flags (caseapp.insight.rules):
+    # working days it has been lying still / waiting on the processor, only when
+    # that is too long, and the passed follow-up date that makes it due.
+    ball_party: Optional[str]
+    ball_days: Optional[int]
+    stale_days: Optional[int]
+    due: Optional[date]
+    waiting_days: Optional[int]
+    # For the user reading the board (see _attach_requirements): where the card may
+    # move, how many points the forward guard still misses, and whether the forward
+    # move needs no confirmation (the guard holds and nothing pauses it).
+    next_step: Optional[str] = None
+    previous_step: Optional[str] = None
+    open_points: int = 0
+    ready: bool = False
 
     @property
     def cursor(self) -> Cursor:
         return Cursor(self.step_entered_at, self.id)
 
     @property
-    def days_in_step(self) -> int:
-        return max((self.today - self.entered_on).days, 0)
-
-
-    @property
-    def next_step(self) -> Optional[str]:
-        return workflow.next_step(self.step)
-
-    @property
-    def previous_step(self) -> Optional[str]:
-        return workflow.previous_step(self.step)
-
-    @property
     def can_advance(self) -> bool:
-        return self.can_move and not self.is_withdrawn and self.next_step is not None
+        return self.next_step is not None
 
     @property
     def can_go_back(self) -> bool:
-        return self.can_move and not self.is_withdrawn and self.previous_step is not None
+        return self.previous_step is not None
 
     @property
-    def ready(self) -> bool:
-        """The forward move needs no confirmation: the guard holds and nothing pauses it."""
-        return not self.requirements and not self.is_waiting
+    def has_badges(self) -> bool:
+        return (
+            self.is_withdrawn or self.possible_duplicate or self.is_waiting or self.contract_prefix_warning or self.has_dga
+        )
 
 
 @dataclass
@@ -280,6 +289,7 @@ _CARD_COLUMNS = (
     Registration.waiting_reason,
     Registration.waiting_since,
     Registration.withdrawn_at,
+    Registration.ball_since,
 )
 
 
@@ -332,8 +342,11 @@ def _card_rows(
     has_dga = (
         sa.select(sa.literal(1)).where(Director.registration_id == page.c.id).limit(1).scalar_subquery()
     )
-    statement = sa.select(page, User.name.label("assignee_name"), has_dga.label("has_dga")).outerjoin(
-        User, User.id == page.c.assignee_id
+    # And the latest contact (for the stale and due flags): one index probe per card.
+    statement = (
+        sa.select(page, User.name.label("assignee_name"), has_dga.label("has_dga"), *CONTACT_COLUMNS)
+        .outerjoin(User, User.id == page.c.assignee_id)
+        .outerjoin(ContactLogEntry, ContactLogEntry.id == latest_contact(page.c.id))
     )
     rows = db.session.execute(statement).all()
     order = {step: index for index, step in enumerate(workflow.STEPS)}
@@ -341,7 +354,9 @@ def _card_rows(
     return rows
 
 
-def _card(row: sa.Row, today: date) -> Card:
+def _card(row: sa.Row, today: date, insight: Insight) -> Card:
+    entered_on = row.step_entered_at.replace(tzinfo=timezone.utc).astimezone(_AMSTERDAM).date()
+    held = insight.clock.active_for
     return Card(
         id=row.id,
         reference=row.reference,
@@ -358,13 +373,18 @@ def _card(row: sa.Row, today: date) -> Card:
         waiting_reason=row.waiting_reason,
         is_waiting=row.waiting_since is not None,
         is_withdrawn=row.withdrawn_at is not None,
-        entered_on=row.step_entered_at.replace(tzinfo=timezone.utc).astimezone(_AMSTERDAM).date(),
-        today=today,
+        entered_on=entered_on,
+        days_in_step=max((today - entered_on).days, 0),
+        ball_party=insight.clock.active_party,
+        ball_days=None if held is None else int(held.total_seconds() // 86400),
+        stale_days=insight.stale_days if insight.stale else None,
+        due=insight.due,
+        waiting_days=insight.waiting_days if insight.waiting_long else None,
     )
 
 
-def _attach_requirements(rows: list[sa.Row], cards: list[Card], user: User, steps: Iterable[str]) -> None:
-    """Ask the workflow what each movable card still needs, from bulk-loaded facts.
+def _attach_requirements(rows: list[sa.Row], cards: list[Card], user: User, steps: Iterable[str]) -> list[Card]:
+    """Where this user may move each card, and what the forward guard still needs.
 
     workflow.advance_requirements is the one place the guards live; it reads a
     registration's step, assignee, intake check, first-exchange date, policy
@@ -372,8 +392,6 @@ def _attach_requirements(rows: list[sa.Row], cards: list[Card], user: User, step
     look-up per kind, instead of loading every registration with its children.
     """
     movable = {step for step in steps if workflow.acts_for(user, workflow.owner_of(step))}
-    for card in cards:
-        card.can_move = card.step in movable
     policies: dict[int, list[Any]] = {}
     checks: dict[int, list[Any]] = {}
     if "policy" in movable:
@@ -392,29 +410,38 @@ def _attach_requirements(rows: list[sa.Row], cards: list[Card], user: User, step
             )
         ):
             checks.setdefault(check.registration_id, []).append(SimpleNamespace(key=check.key))
+    placed = []
     for row, card in zip(rows, cards):
-        if not card.can_advance:
+        if card.step not in movable or card.is_withdrawn:
+            placed.append(card)
             continue
-        facts = SimpleNamespace(
-            step=row.step,
-            assignee_id=row.assignee_id,
-            intake_checked=row.intake_checked,
-            first_exchange_date=row.first_exchange_date,
-            policies=policies.get(row.id, []),
-            checks=checks.get(row.id, []),
-        )
-        card.requirements = workflow.advance_requirements(facts)  # type: ignore[arg-type]
+        target = workflow.next_step(card.step)
+        missing: list[str] = []
+        if target is not None:
+            facts = SimpleNamespace(
+                step=row.step,
+                assignee_id=row.assignee_id,
+                intake_checked=row.intake_checked,
+                first_exchange_date=row.first_exchange_date,
+                policies=policies.get(row.id, []),
+                checks=checks.get(row.id, []),
+            )
+            missing = workflow.advance_requirements(facts)  # type: ignore[arg-type]
+        placed.append(card._replace(
+            next_step=target,
+            previous_step=workflow.previous_step(card.step),
+            open_points=len(missing),
+            ready=target is not None and not missing and not card.is_waiting,
+        ))
+    return placed
 
 
 def _cards(rows: list[sa.Row], user: User, steps: Iterable[str]) -> list[Card]:
-    today = workflow.today_local()
-    cards = [_card(row, today) for row in rows]
-    _attach_requirements(rows, cards, user, steps)
-    if cards:
-        insights = load_insight([card.id for card in cards], utcnow())
-        for card in cards:
-            card.insight = insights.get(card.id)
-    return cards
+    now = utcnow()
+    today = local_date(now)
+    limit = stale_limit()
+    cards = [_card(row, today, assess_row(row, now, today, limit)) for row in rows]
+    return _attach_requirements(rows, cards, user, steps)
 
 
 def load_board(filters: BoardFilters, user: User, only: Optional[Iterable[str]] = None) -> Board:

@@ -15,7 +15,9 @@ Time is attributed to the party that has to act:
 - nobody while withdrawn (`withdrawn` .. `reopened`) or once `live`.
 
 Per-step time is wall-clock time in the step, waiting included, withdrawn
-periods excluded. The owners come from workflow.STEP_OWNERS.
+periods excluded. Who has to act in a state is workflow.party_for; the
+registration row keeps the current holder's start as `ball_since`, which
+`active_since` here must agree with.
 
 `load_clocks(ids, now)` computes clocks for many registrations with one query.
 """
@@ -32,7 +34,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Event
-from ..workflow import OPEN_STEPS, STEP_OWNERS, STEPS
+from ..workflow import OPEN_STEPS, STEPS, party_for
 
 PARTIES = ("asr", "keylane", "processor")
 # The kinds that move the ball; other events (assigned, contact_logged, ...) do not.
@@ -132,15 +134,6 @@ class Clock:
         if self.active_party is None or self.active_since is None:
             return None
         return max(self.now - self.active_since, ZERO)
-
-
-def party_for(step: Optional[str], waiting: bool, withdrawn: bool) -> Optional[str]:
-    """Who has to act in a given state."""
-    if step is None or withdrawn or step not in OPEN_STEPS:
-        return None
-    if waiting:
-        return "processor"
-    return STEP_OWNERS.get(step)
 
 
 def replay(events: Iterable[EventRow], now: datetime) -> Timeline:
@@ -263,6 +256,13 @@ def clock_from_timeline(timeline: Timeline) -> Clock:
 def compute_clock(events: Iterable[EventRow], now: datetime) -> Clock:
     """The clocks of one registration from its ordered event trail, at `now`."""
     return clock_from_timeline(replay(events, now))
+
+
+def ball_since_after(events: Iterable[EventRow]) -> Optional[datetime]:
+    """What registration.ball_since is after this whole trail: since when the party
+    that has to act has had it (the replay's `active_since`, with nothing ignored
+    as lying in the future)."""
+    return compute_clock(events, datetime.max).active_since
 
 
 def days(duration: Optional[timedelta]) -> Optional[float]:

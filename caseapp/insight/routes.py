@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request, stream_with_context
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from ..auth.access import staff_required
@@ -35,22 +33,6 @@ def labels():
 def insight_days(value):
     """Days with one decimal and a decimal comma (3,5); a dash for no value."""
     return number(value)
-
-
-@bp.app_template_filter("insight_duration")
-def insight_duration(value):
-    """How long someone has had the ball, in whole days ("minder dan een dag", "3 dagen")."""
-    if value is None:
-        return "–"
-    whole = int(value.total_seconds() // 86400)
-    if whole < 1:
-        return _("minder dan een dag")
-    return ngettext("%(num)d dag", "%(num)d dagen", whole)
-
-
-@bp.app_template_global("insight_party_label")
-def insight_party_label(key):
-    return TEAM_LABELS.get(key, key)
 
 
 @bp.get("/my")

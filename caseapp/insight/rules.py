@@ -20,15 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from typing import Optional
+from typing import Any, Optional, Union
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
 from ..extensions import db
 from ..models import ContactLogEntry, Registration
-from ..workflow import STEP_OWNERS
+from ..workflow import STEP_OWNERS, party_for
 from .clocks import Clock, IdSource
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -95,6 +96,7 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in dutch_holidays(day.year)
 
 
+@lru_cache(maxsize=4096)  # a board asks it for 250 cards, mostly the same few hundred date pairs
 def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (0 when end <= start).
 
@@ -133,15 +135,6 @@ def add_working_days(start: date, count: int) -> date:
 
 def stale_limit() -> int:
     return int(current_app.config.get("STALE_WORKING_DAYS", DEFAULT_STALE_WORKING_DAYS))
-
-
-@dataclass(frozen=True)
-class ContactSummary:
-    """The latest contact log entry of a registration (what the rules need of it)."""
-
-    occurred_at: datetime
-    follow_up_date: Optional[date]
-    with_whom: str
 
 
 def last_activity(clock: Clock, last_contact_at: Optional[datetime]) -> Optional[datetime]:
@@ -188,62 +181,90 @@ def waiting_working_days(clock: Clock, today: date) -> Optional[int]:
 
 
 # ---------------------------------------------------------------------------
+# Who has the ball now, as the registration row keeps it
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ball:
+    """The present of a registration's clock, read from its row (no event replay).
+
+    It answers what the rules and the ball-in-court line ask of a clock, under
+    the same names as clocks.Clock: step, active_party, active_since,
+    step_entered_at, withdrawn, active_for.
+    """
+
+    now: datetime
+    step: str
+    active_party: Optional[str]
+    active_since: Optional[datetime]
+    step_entered_at: Optional[datetime]
+    withdrawn: bool
+
+    @property
+    def active_for(self) -> Optional[timedelta]:
+        if self.active_party is None or self.active_since is None:
+            return None
+        return max(self.now - self.active_since, timedelta(0))
+
+
+def ball_of(row: Any, now: datetime) -> Ball:
+    """The ball of a row with a registration's step, step_entered_at, waiting_since,
+    withdrawn_at and ball_since columns (a model instance or a result row)."""
+    withdrawn = row.withdrawn_at is not None
+    return Ball(
+        now=now,
+        step=row.step,
+        active_party=party_for(row.step, row.waiting_since is not None, withdrawn),
+        active_since=row.ball_since,
+        step_entered_at=row.step_entered_at,
+        withdrawn=withdrawn,
+    )
+
+
+# ---------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------
 
 
-def _latest_contacts(ids: IdSource) -> sa.Subquery:
-    return (
-        sa.select(
-            ContactLogEntry.registration_id,
-            ContactLogEntry.occurred_at,
-            ContactLogEntry.follow_up_date,
-            ContactLogEntry.with_whom,
-            sa.func.row_number()
-            .over(
-                partition_by=ContactLogEntry.registration_id,
-                order_by=(ContactLogEntry.occurred_at.desc(), ContactLogEntry.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(ContactLogEntry.registration_id.in_(ids))
-        .subquery()
-    )
-
-
 @dataclass(frozen=True)
-class RuleFacts:
-    """What the rules need besides the event trail."""
+class ContactSummary:
+    """The latest contact log entry of a registration (what the rules need of it)."""
 
-    contact: Optional[ContactSummary]
-    first_exchange_date: Optional[date]
+    occurred_at: datetime
+    follow_up_date: Optional[date]
+    with_whom: str
 
 
-def load_rule_facts(ids: IdSource) -> dict[int, RuleFacts]:
-    """The latest contact and the first-exchange date of each registration, with ONE query."""
-    if not isinstance(ids, sa.Select):
-        ids = list(ids)
-        if not ids:
-            return {}
-    latest = _latest_contacts(ids)
-    rows = db.session.execute(
-        sa.select(
-            Registration.id,
-            Registration.first_exchange_date,
-            latest.c.occurred_at,
-            latest.c.follow_up_date,
-            latest.c.with_whom,
-        )
-        .outerjoin(latest, sa.and_(latest.c.registration_id == Registration.id, latest.c.rank == 1))
-        .where(Registration.id.in_(ids))
+def latest_contact(registration_id: sa.ColumnElement[int]) -> sa.ScalarSelect:
+    """The latest contact of the registration `registration_id` (a column of the
+    enclosing query), to LEFT JOIN on `latest.c.id.is_not(None)`: one probe at
+    the end of ix_contact_log_entry_latest per registration, however many
+    contacts it has."""
+    contact = so.aliased(ContactLogEntry)  # not the contact_log_entry the enclosing query joins
+    return (
+        sa.select(contact.id)
+        .where(contact.registration_id == registration_id)
+        .order_by(contact.occurred_at.desc(), contact.id.desc())
+        .limit(1)
+        .correlate_except(contact)
+        .scalar_subquery()
     )
-    return {
-        row.id: RuleFacts(
-            ContactSummary(row.occurred_at, row.follow_up_date, row.with_whom) if row.occurred_at else None,
-            row.first_exchange_date,
-        )
-        for row in rows
-    }
+
+
+# The columns of `contact_log_entry` a query joined with latest_contact() selects,
+# under the names contact_summary() reads.
+CONTACT_COLUMNS = (
+    ContactLogEntry.occurred_at.label("contact_at"),
+    ContactLogEntry.follow_up_date.label("contact_follow_up"),
+    ContactLogEntry.with_whom.label("contact_with"),
+)
+
+
+def contact_summary(row: Any) -> Optional[ContactSummary]:
+    if row.contact_at is None:
+        return None
+    return ContactSummary(row.contact_at, row.contact_follow_up, row.contact_with)
 
 
 # ---------------------------------------------------------------------------
@@ -255,7 +276,7 @@ def load_rule_facts(ids: IdSource) -> dict[int, RuleFacts]:
 class Insight:
     """What the rules say about one registration today."""
 
-    clock: Clock
+    clock: Union[Clock, Ball]
     contact: Optional[ContactSummary]
     stale_days: Optional[int]  # working days the owning team has held it; None if no team has it
     stale: bool
@@ -265,7 +286,7 @@ class Insight:
 
 
 def assess(
-    clock: Clock,
+    clock: Union[Clock, Ball],
     contact: Optional[ContactSummary],
     today: date,
     limit: int,
@@ -286,22 +307,37 @@ def assess(
     )
 
 
+def assess_row(row: Any, now: datetime, today: date, limit: int) -> Insight:
+    """assess() for a row with the registration columns ball_of() reads, its
+    first_exchange_date, and the CONTACT_COLUMNS of its latest contact."""
+    return assess(ball_of(row, now), contact_summary(row), today, limit, row.first_exchange_date)
+
+
 def load_insight(ids: IdSource, now: datetime, limit: Optional[int] = None) -> dict[int, Insight]:
-    """Clocks and rules for many registrations with TWO queries (events; latest contact and
-    first-exchange date).
+    """The rules for many registrations with ONE query: their rows (who has the
+    ball since when, kept by the workflow) and each one's latest contact.
 
-    `ids` is a list of registration ids or a SELECT of ids. Only registrations
-    with an event trail are in the result.
+    `ids` is a list of registration ids or a SELECT of ids. `now` is the present:
+    the rows say who has the ball now, not at another moment.
     """
-    from .clocks import load_clocks
-
+    if not isinstance(ids, sa.Select):
+        ids = list(ids)
+        if not ids:
+            return {}
     limit = stale_limit() if limit is None else limit
-    clocks = load_clocks(ids, now)
-    # Always both queries, so a page's statement count does not depend on the data.
-    facts = load_rule_facts(ids)
+    rows = db.session.execute(
+        sa.select(
+            Registration.id,
+            Registration.step,
+            Registration.step_entered_at,
+            Registration.waiting_since,
+            Registration.withdrawn_at,
+            Registration.ball_since,
+            Registration.first_exchange_date,
+            *CONTACT_COLUMNS,
+        )
+        .outerjoin(ContactLogEntry, ContactLogEntry.id == latest_contact(Registration.id))
+        .where(Registration.id.in_(ids))
+    )
     today = local_date(now)
-    none = RuleFacts(None, None)
-    return {
-        rid: assess(clock, facts.get(rid, none).contact, today, limit, facts.get(rid, none).first_exchange_date)
-        for rid, clock in clocks.items()
-    }
+    return {row.id: assess_row(row, now, today, limit) for row in rows}

@@ -95,6 +95,7 @@ def create_registration(data: IntakeData) -> tuple[Registration, str]:
         possible_duplicate=bool(duplicates),
         step="received",
         step_entered_at=now,
+        ball_since=now,  # a.s.r. has it from the submission on
         status_token_hash=hash_token(token),
         created_at=now,
         updated_at=now,
@@ -108,6 +109,7 @@ def create_registration(data: IntakeData) -> tuple[Registration, str]:
         registration,
         "submitted",
         actor_label="processor",
+        at=now,
         possible_duplicate_of=duplicates,
         contract_prefix_warning=data.contract_prefix_warning,
     )

@@ -85,6 +85,8 @@ def add_registrations(app):
                 waiting_since=now if index % 6 == 0 else None,
             )
             row.update(overrides)
+            # Who has the ball since when, as the workflow would have kept it.
+            row.setdefault("ball_since", None if row["step"] == "live" else row["waiting_since"] or row["step_entered_at"])
             rows.append(row)
         ids = list(db.session.scalars(sa.insert(Registration).returning(Registration.id), rows))
         if with_children:

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from caseapp.extensions import db
+from caseapp.insight.clocks import ball_since_after
 from caseapp.models import ContactLogEntry, Event
 
 
@@ -65,6 +66,7 @@ def make_history(make_registration):
         registration.withdrawn_reason = "overgestapt" if withdrawn_at else None
         registration.realised_at = realised_at
         registration.live_at = live_at
+        registration.ball_since = ball_since_after(events)
         if assignee is not None:
             registration.assignee_id = assignee.id
         for occurred_at, follow_up in contacts:

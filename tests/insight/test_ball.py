@@ -1,37 +1,139 @@
-"""The ball-in-court macro the board can put on its cards."""
+"""Who has the ball: the line on a board card, and the moment the workflow keeps for it."""
 
-from datetime import date, datetime, timedelta
+from __future__ import annotations
 
-from flask import render_template_string
+import random
+import re
+from datetime import timedelta
 
-from caseapp.insight.clocks import compute_clock
-from caseapp.insight.rules import ContactSummary, assess
+import pytest
+import sqlalchemy as sa
+from flask_babel import format_date
 
-T0 = datetime(2025, 3, 3, 9, 0)
-MACRO = '{% from "insight/_ball.html" import ball_in_court %}{{ ball_in_court(insight) }}'
+from caseapp import workflow
+from caseapp.extensions import db
+from caseapp.insight.clocks import ball_since_after, compute_clock
+from caseapp.insight.rules import local_date, working_days_between
+from caseapp.models import AuthorisationCheck, Event, PolicyRecord, Registration, utcnow
+from caseapp.registrations.service import load_for_change
+from tests.factories import log_in
 
-
-def _render(app, events, now, contact=None):
-    clock = compute_clock(events, now)
-    with app.test_request_context():
-        return render_template_string(MACRO, insight=assess(clock, contact, now.date(), limit=5))
-
-
-def test_a_card_says_who_has_the_ball_and_for_how_long(app):
-    html = _render(app, [(T0, "submitted", {})], T0 + timedelta(days=3, hours=5))
-    assert "a.s.r. aan zet" in html and "3 dagen" in html
-    assert "insight-flag" not in html
+from .conftest import days_ago, moved, submitted, today_local
 
 
-def test_a_card_flags_stale_and_due_in_words(app):
-    contact = ContactSummary(T0 - timedelta(days=1), date(2025, 3, 7), "Salarisbureau")
-    html = _render(app, [(T0, "submitted", {})], T0 + timedelta(days=10), contact)
-    assert "Blijft liggen: 8 werkdagen" in html
-    assert "Opvolgen sinds 7 mrt" in html
+def _card(client, registration, query: str = "") -> str:
+    """The card of `registration` on the board, as text without tags."""
+    html = client.get(f"/board{query}").get_data(as_text=True)
+    start = html.index(f'id="card-{registration.id}"')
+    card = html[start:html.index("</li>", start)]
+    return " ".join(re.sub(r"<[^>]+>", " ", card).split())
 
 
-def test_a_card_for_a_waiting_or_withdrawn_registration(app):
-    waiting = _render(app, [(T0, "submitted", {}), (T0 + timedelta(hours=2), "waiting_set", {})], T0 + timedelta(hours=20))
-    assert "Salarisverwerker aan zet" in waiting and "minder dan een dag" in waiting
-    withdrawn = _render(app, [(T0, "submitted", {}), (T0, "withdrawn", {})], T0 + timedelta(days=30))
-    assert "Ingetrokken" in withdrawn and "Blijft liggen" not in withdrawn
+@pytest.fixture()
+def viewer(client, make_user):
+    log_in(client, make_user("asr"))
+    return client
+
+
+def test_a_card_says_who_has_the_ball_and_for_how_long(viewer, make_history):
+    registration = make_history([submitted(days_ago(3.2))])
+    assert "a.s.r. aan zet · 3 dagen" in _card(viewer, registration)
+
+
+def test_the_ball_stays_with_a_team_that_moves_it_to_its_own_next_step(viewer, make_history):
+    # a.s.r. has had it since the submission ten days ago, through two of its steps;
+    # Keylane since it was handed over two days ago.
+    with_asr = make_history([submitted(days_ago(10.2)), moved(days_ago(1), "received", "policy")])
+    with_keylane = make_history([submitted(days_ago(10.2)), moved(days_ago(5), "received", "policy"),
+                                 moved(days_ago(2.1), "policy", "setup")])
+    assert "a.s.r. aan zet · 10 dagen" in _card(viewer, with_asr)
+    assert "Keylane aan zet · 2 dagen" in _card(viewer, with_keylane)
+
+
+def test_a_card_flags_stale_and_due_in_words(viewer, make_history):
+    follow_up = today_local() - timedelta(days=15)
+    registration = make_history([submitted(days_ago(30))], contacts=[(days_ago(20), follow_up)])
+    held = working_days_between(local_date(days_ago(20)), today_local())
+    card = _card(viewer, registration)
+    assert f"Blijft liggen: {held} werkdagen" in card  # counted from the latest contact
+    with viewer.application.test_request_context():
+        assert f"Opvolgen sinds {format_date(follow_up, 'd MMM')}" in card
+
+
+def test_a_card_for_a_waiting_or_withdrawn_registration(viewer, make_history):
+    waiting = make_history([submitted(days_ago(1)), (days_ago(0.1), "waiting_set", {})])
+    assert "Salarisverwerker aan zet · minder dan een dag" in _card(viewer, waiting)
+    long_waiting = make_history([submitted(days_ago(40)), (days_ago(30), "waiting_set", {})])
+    waited = working_days_between(local_date(days_ago(30)), today_local())
+    assert f"Wacht {waited} werkdagen op de salarisverwerker" in _card(viewer, long_waiting)
+    withdrawn = make_history([submitted(days_ago(30)), (days_ago(29), "withdrawn", {})])
+    card = _card(viewer, withdrawn, "?withdrawn=1")
+    assert "Ingetrokken" in card and "aan zet" not in card and "Blijft liggen" not in card
+
+
+# ---------------------------------------------------------------------------
+# The workflow keeps registration.ball_since; the event replay must agree.
+# ---------------------------------------------------------------------------
+
+
+def _ready_for_every_step(registration, actor) -> None:
+    """Make every guard hold, so the walk below can move in both directions."""
+    registration.assignee_id = actor.id
+    registration.intake_checked = True
+    registration.first_exchange_date = today_local() + timedelta(days=10)
+    db.session.add(PolicyRecord(registration=registration, policy_number="PP-1", scheme="Pensioen",
+                                start_date=today_local(), created_by_id=actor.id))
+    for key in workflow.PREREQUISITE_KEYS:
+        db.session.add(AuthorisationCheck(registration=registration, key=key, checked_by_id=actor.id))
+    db.session.commit()
+
+
+def _replayed(registration):
+    rows = db.session.execute(
+        sa.select(Event.created_at, Event.kind, Event.data)
+        .where(Event.registration_id == registration.id)
+        .order_by(Event.created_at, Event.id)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_ball_the_workflow_keeps_is_the_ball_the_event_trail_replays(make_registration, make_user, seed):
+    rng = random.Random(seed)
+    admin = make_user("admin")
+    registration, _token = make_registration()
+    _ready_for_every_step(registration, admin)
+    actions = {
+        "advance": lambda r: workflow.advance(r, admin, confirm_first_exchange=True),
+        "back": lambda r: workflow.move_back(r, admin, "Terug voor de test"),
+        "wait": lambda r: workflow.set_waiting(r, admin, "Rechten ontbreken"),
+        "resume": lambda r: workflow.clear_waiting(r, admin),
+        "withdraw": lambda r: workflow.withdraw(r, admin, "Overgestapt"),
+        "reopen": lambda r: workflow.reopen(r, admin),
+    }
+    done = []
+    for _ in range(40):
+        registration = load_for_change(registration.id)  # as a request would, with what the guards read
+        if registration.is_withdrawn:
+            name = "reopen"
+        else:
+            name = rng.choice(["advance", "advance", "back", "withdraw", "resume" if registration.is_waiting else "wait"])
+        try:
+            with workflow.transaction():
+                actions[name](registration)
+        except workflow.WorkflowError:
+            continue
+        done.append(name)
+        trail = _replayed(registration)
+        clock = compute_clock(trail, utcnow())
+        assert registration.ball_since == ball_since_after(trail) == clock.active_since, (done, registration.step)
+        assert workflow.ball_party(registration) == clock.active_party, done
+    assert {"advance", "back", "wait", "resume", "withdraw", "reopen"} <= set(done)
+
+
+def test_a_new_registration_is_with_asr_from_its_submission(make_registration):
+    registration, _token = make_registration()
+    submitted_at = db.session.scalar(sa.select(Event.created_at).where(Event.registration_id == registration.id))
+    stored = db.session.get(Registration, registration.id)
+    assert workflow.ball_party(stored) == "asr"
+    assert stored.ball_since == submitted_at == stored.created_at

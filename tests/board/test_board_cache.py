@@ -1,0 +1,119 @@
+"""Rendered cards are reused between board views (caseapp.board.kit.CardCache), never
+shown stale and never with another session's CSRF token."""
+
+from __future__ import annotations
+
+import re
+
+from caseapp import workflow
+from caseapp.extensions import db
+from caseapp.models import Registration
+from caseapp.registrations.service import add_contact
+from tests.factories import log_in
+
+from .conftest import column_html
+
+
+def _card(html: str, registration_id: int) -> str:
+    start = html.index(f'id="card-{registration_id}"')
+    return html[start:html.index("</li>", start)]
+
+
+def _tokens(html: str) -> set[str]:
+    return set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+
+
+def _without_tokens(html: str) -> str:
+    """The page with every CSRF token (signed with the time: new every second) made equal."""
+    return re.sub(r'"(csrf_token" value="|X-CSRFToken": ")[^"]+"', r'"\1token"', html)
+
+
+def _board(client) -> str:
+    """GET /board in an app context of its own, as every real request has (its own `g`)."""
+    with client.application.app_context():
+        response = client.get("/board")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_a_second_view_shows_the_same_board(client, login_as, add_registrations):
+    login_as("admin")
+    add_registrations(40)
+    first = _board(client)
+    assert len(client.application.extensions["board_card_cache"]._items) == 40
+    assert _without_tokens(_board(client)) == _without_tokens(first)
+
+
+def test_the_board_with_and_without_the_cache_is_the_same_page(client, login_as, add_registrations, make_app):
+    user = login_as("admin")
+    add_registrations(30)
+    uncached = make_app(BOARD_CARD_CACHE_SIZE=0)
+    assert "board_card_cache" not in uncached.extensions
+    other = uncached.test_client()
+    log_in(other, user)
+    _board(client)  # fill the cache
+    cached_html = _board(client)
+    uncached_html = _board(other)
+    for html in (cached_html, uncached_html):
+        assert len(_tokens(html)) == 1
+    assert _without_tokens(cached_html) == _without_tokens(uncached_html)
+
+
+def test_a_changed_registration_is_shown_changed_on_the_next_view(client, login_as, make_registration, make_user):
+    viewer = login_as("admin")
+    registration, _token = make_registration(employer_name="Bakkerij Van Dam")
+    before = _card(_board(client), registration.id)
+    assert "Niet toegewezen" in before and "Wacht op salarisverwerker" not in before
+
+    colleague = make_user("asr", name="Sanne de Vries")
+    with workflow.transaction():
+        workflow.assign(registration, viewer, colleague)
+    assigned = _card(_board(client), registration.id)
+    assert "Sanne de Vries" in assigned and "Niet toegewezen" not in assigned
+
+    with workflow.transaction():
+        workflow.set_waiting(registration, viewer, "Rechten ontbreken")
+    waiting = _card(_board(client), registration.id)
+    assert "Wacht op salarisverwerker" in waiting and "Salarisverwerker aan zet" in waiting
+
+    # A renamed colleague is not a change of the registration: the card shows the new name all the same.
+    colleague.name = "Sanne Jansen"
+    db.session.commit()
+    assert "Sanne Jansen" in _card(_board(client), registration.id)
+
+
+def test_a_logged_contact_with_a_passed_follow_up_shows_on_the_next_view(client, login_as, make_registration):
+    from datetime import timedelta
+
+    from caseapp.models import utcnow
+    from caseapp.workflow import today_local
+
+    viewer = login_as("keylane")
+    registration, _token = make_registration(step="setup")
+    assert "Opvolgen sinds" not in _card(_board(client), registration.id)
+    registration = db.session.get(Registration, registration.id)
+    with workflow.transaction():
+        add_contact(registration, viewer, expected_version=None, values={
+            "occurred_at": utcnow() - timedelta(days=3),
+            "channel": "phone",
+            "with_whom": "Salarisbureau Noord",
+            "summary": "Gebeld over de rechten.",
+            "follow_up_date": today_local() - timedelta(days=1),
+        })
+    assert "Opvolgen sinds" in _card(_board(client), registration.id)
+
+
+def test_cached_cards_carry_each_sessions_own_csrf_token(app, client, make_user, add_registrations):
+    add_registrations(20, steps=("received",), assignee_id=None)
+    ids = add_registrations(5, steps=("received",), waiting_since=None, waiting_reason=None)
+    first, second = make_user("asr"), make_user("asr")
+    for registration_id in ids:
+        db.session.get(Registration, registration_id).assignee_id = first.id
+    db.session.commit()
+    other = app.test_client()
+    log_in(client, first)
+    log_in(other, second)
+    mine = column_html(_board(client), "received")
+    theirs = column_html(_board(other), "received")
+    assert len(_tokens(mine)) == len(_tokens(theirs)) == 1
+    assert _tokens(mine) != _tokens(theirs)
