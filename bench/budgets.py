@@ -9,6 +9,10 @@
 Both use the medians measured in turns (bench.inprocess.measure_interleaved),
 so that the machine's changing load does not decide them. A budget whose
 sizes were not measured is skipped, not passed.
+
+Next to them, for reading, not for passing (outcome INFO): the same ratio
+against all of the board's SQL (counts, cards, guard look-ups and the user,
+bare), and the board with no rendered card reused (its first view).
 """
 
 from __future__ import annotations
@@ -24,10 +28,14 @@ class Budget:
     limit: float
     detail: str
 
+    informational: bool = False
+
     @property
     def outcome(self) -> str:
         if self.value is None:
             return "SKIP"
+        if self.informational:
+            return "INFO"
         return "PASS" if self.value <= self.limit else "FAIL"
 
 
@@ -55,4 +63,16 @@ def check(result: dict) -> list[Budget]:
         round(ratio, 2) if ratio else None, 3.0,
         f"{board} ms / {bare} ms" if ratio else "needs N=5,000",
     ))
+    all_sql = sizes.get("5000", {}).get("sql_board", {}).get("median_ms")
+    for label, value in (("board", board),
+                         ("board without the card cache", sizes.get("5000", {}).get("pages", {})
+                          .get("board_uncached", {}).get("median_ms"))):
+        ratio = value / all_sql if value and all_sql else None
+        budgets.append(Budget(
+            "board_over_all_sql",
+            f"{label} at N=5,000 ÷ all of the board's SQL, bare (for reading)",
+            round(ratio, 2) if ratio else None, 3.0,
+            f"{value} ms / {all_sql} ms" if ratio else "needs N=5,000",
+            informational=True,
+        ))
     return budgets

@@ -44,8 +44,8 @@ class BenchConfig(Config):
     BASE_URL = "http://bench.invalid"
 
 
-def make_app(database_url: str) -> Flask:
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url}, config_class=BenchConfig)
+def make_app(database_url: str, **config) -> Flask:
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, **config}, config_class=BenchConfig)
 
 
 @dataclass
@@ -166,6 +166,15 @@ def measure_pages(app: Flask, sample: Sample, warmup: int, repeat: int, rng_seed
     for name, (call, expect) in pages.items():
         results[name] = _time_requests(app, call, expect, warmup, repeat)
         results[name]["load_average"] = load_average()
+    # The board as its first view after a restart, or with every card changed: the
+    # same app without its cache of rendered cards (caseapp.board.kit.CardCache).
+    uncached = make_app(str(app.config["SQLALCHEMY_DATABASE_URI"]), BOARD_CARD_CACHE_SIZE=0)
+    uncached_client = logged_in_client(uncached)
+    results["board_uncached"] = _time_requests(
+        uncached, lambda i: uncached_client.get("/board"), 200, warmup, repeat)
+    results["board_uncached"]["load_average"] = load_average()
+    with uncached.app_context():
+        db.engine.dispose()
     return results
 
 

@@ -13,6 +13,7 @@ from .budgets import Budget
 
 PAGES = [
     ("board", "board"),
+    ("board_uncached", "board, every card rendered (no card cache)"),
     ("board_search", "board, text filter (word)"),
     ("board_search_reference", "board, text filter (reference)"),
     ("detail", "detail page"),

@@ -4,8 +4,10 @@ Public API (for the board, the detail page and the outbox):
 
 - clocks.compute_clock(events, now) -> Clock: pure, over [(created_at, kind, data)].
 - clocks.load_clocks(ids, now) -> {id: Clock}: one query (ids: list or SELECT of ids).
-- rules.load_insight(ids, now) -> {id: Insight}: clocks plus the stale / due / waiting
-  rules, two queries. Render on a card with templates/insight/_ball.html.
+- rules.load_insight(ids, now) -> {id: Insight}: who has the ball now (kept on the
+  registration row by the workflow as ball_since) plus the stale / due / waiting
+  rules, one query. The board reads the same columns in its card query
+  (rules.assess_row) and writes the line on its cards (templates/board/_card.html).
 - rules.working_days_between(start, end), rules.add_working_days(start, n).
 - export.apply_filters(select, params, user): the board's own filters, for the CSV.
 - digest.build_digest(team, now) -> DigestMessage(recipient, subject, text, html).
