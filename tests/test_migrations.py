@@ -99,3 +99,55 @@ def test_the_board_search_indexes_are_trigram_gin_on_postgresql_and_absent_on_sq
         assert all("USING gin" in d and "gin_trgm_ops" in d for d in definitions), definitions
     else:
         assert not POSTGRESQL_ONLY_INDEXES & indexes
+
+
+def test_0008_fills_ball_since_from_each_registrations_event_trail(migration_app):
+    from datetime import datetime, timedelta
+
+    upgrade(revision="0007_search")
+    t0 = datetime(2026, 3, 2, 9, 0)
+    day = timedelta(days=1)
+    metadata = sa.MetaData()
+    with db.engine.begin() as connection:
+        registration = sa.Table("registration", metadata, autoload_with=connection)
+        event = sa.Table("event", metadata, autoload_with=connection)
+
+        def add(reference: str, step: str, entered, trail, **columns) -> int:
+            row = dict(
+                reference=reference, processor_name="Salarisbureau", processor_email="a@example.nl",
+                employer_name="Werkgever", contract_number="A0201234567", payroll_tax_number="123456782L01",
+                loket_employer_id="b14acd0d-75d7-4fc8-8b22-4a3924585cab", pay_frequency="monthly",
+                thirteenth_month=False, prerequisites_confirmed_at=t0, contract_prefix_warning=False,
+                possible_duplicate=False, intake_checked=False, step=step, step_entered_at=entered,
+                status_token_hash=reference.ljust(64, "0"), version=1, created_at=t0, updated_at=t0, **columns,
+            )
+            rid = connection.execute(sa.insert(registration).values(row)).inserted_primary_key[0]
+            for at, kind, data in trail:
+                connection.execute(sa.insert(event).values(registration_id=rid, kind=kind, data=data, created_at=at))
+            return rid
+
+        handed_over = add("AW-1", "setup", t0 + 3 * day, [
+            (t0, "submitted", {}),
+            (t0 + day, "step_changed", {"from": "received", "to": "policy"}),
+            (t0 + 3 * day, "step_changed", {"from": "policy", "to": "setup"}),
+            (t0 + 4 * day, "contact_logged", {}),
+        ])
+        same_team = add("AW-2", "policy", t0 + day, [
+            (t0, "submitted", {}), (t0 + day, "step_changed", {"from": "received", "to": "policy"}),
+        ])
+        waiting = add("AW-3", "received", t0, [(t0, "submitted", {}), (t0 + 2 * day, "waiting_set", {})],
+                      waiting_since=t0 + 2 * day, waiting_reason="Rechten")
+        live = add("AW-4", "live", t0 + 5 * day, [
+            (t0, "submitted", {}), (t0 + 5 * day, "step_changed", {"from": "realised", "to": "live"}),
+        ])
+        without_trail = add("AW-5", "policy", t0 + 6 * day, [])
+    upgrade()
+    with db.engine.connect() as connection:
+        found = dict(connection.execute(sa.text("SELECT id, ball_since FROM registration")).all())
+    as_datetime = lambda value: value if value is None or isinstance(value, datetime) else datetime.fromisoformat(value)  # noqa: E731
+    found = {rid: as_datetime(value) for rid, value in found.items()}
+    assert found[handed_over] == t0 + 3 * day  # Keylane since the hand-over; a contact does not move the ball
+    assert found[same_team] == t0  # a.s.r. since the submission, through two of its steps
+    assert found[waiting] == t0 + 2 * day  # the processor since the wait began
+    assert found[live] is None  # nobody has to act
+    assert found[without_trail] == t0 + 6 * day  # no trail: the team since its step began

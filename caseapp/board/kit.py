@@ -6,7 +6,7 @@ every icon and for the ball-in-court line, build two or three URLs with url_for
 and ask for the CSRF token: most of the time the board took. `card_kit(filters)`
 does all of that once per request and filter set, and words that depend on a
 number (days, working days, a date) once per number; the card template
-(board/_cards.html) only looks things up: `kit.to_step[...]`,
+(board/_card.html) only looks things up: `kit.to_step[...]`,
 `kit.detail_url(card.id)`, `kit.icon(...)`, `kit.held_for(...)`.
 """
 
@@ -144,7 +144,8 @@ class CardKit:
         the one thing that differs per session: cached cards hold a placeholder,
         filled in here.
         """
-        cache = current_app.extensions.get("board_card_cache")
+        # Not while templates reload on change (development): an edited card would not show.
+        cache = None if current_app.jinja_env.auto_reload else current_app.extensions.get("board_card_cache")
         parts = []
         for card in cards:
             key = (self.cache_key, card, enhance, card.id == focus)
@@ -153,7 +154,7 @@ class CardKit:
                 html = self._template.render(card=card, kit=self._cacheable, enhance=enhance, focused=key[3])
                 if cache is not None:
                     cache.put(key, html)
-            parts.append(html.replace(CSRF_PLACEHOLDER, self.csrf_token) if card.ready else html)
+            parts.append(html.replace(_CSRF_VALUE, f'value="{self.csrf_token}"') if card.ready else html)
         return Markup("\n".join(parts))
 
     @property
@@ -169,6 +170,9 @@ class CardKit:
 # In a cached card's move form instead of the session's CSRF token (letters the
 # token itself and HTML escaping never produce side by side like this).
 CSRF_PLACEHOLDER = "__board-card-csrf-token__"
+# Replaced as the whole attribute: text a user typed on a card is escaped, so it
+# can contain the placeholder but never `value="` around it.
+_CSRF_VALUE = f'value="{CSRF_PLACEHOLDER}"'
 
 
 class CardCache:

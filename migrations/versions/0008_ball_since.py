@@ -34,6 +34,12 @@ def upgrade():
         batch_op.drop_index('ix_contact_log_entry_registration_id')
     if not context.is_offline_mode():
         _fill_ball_since()
+    # What no trail says (none recorded, or offline mode): the team since the step
+    # began, the processor since the wait began.
+    op.execute(
+        "UPDATE registration SET ball_since = COALESCE(waiting_since, step_entered_at) "
+        "WHERE ball_since IS NULL AND withdrawn_at IS NULL AND step <> 'live'"
+    )
 
 
 def _fill_ball_since():

@@ -117,3 +117,16 @@ def test_cached_cards_carry_each_sessions_own_csrf_token(app, client, make_user,
     theirs = column_html(_board(other), "received")
     assert len(_tokens(mine)) == len(_tokens(theirs)) == 1
     assert _tokens(mine) != _tokens(theirs)
+
+
+def test_text_on_a_card_that_looks_like_the_token_placeholder_stays_as_typed(client, login_as, make_registration):
+    from caseapp.board.kit import CSRF_PLACEHOLDER
+
+    viewer = login_as("asr")
+    registration, _token = make_registration(employer_name=f"Werkgever {CSRF_PLACEHOLDER}")
+    with workflow.transaction():
+        workflow.assign(registration, viewer, viewer)  # so the card has its "Naar Polisgegevens" form
+    for _ in range(2):  # rendered, then from the cache
+        card = _card(_board(client), registration.id)
+        assert f"Werkgever {CSRF_PLACEHOLDER}" in card
+        assert len(_tokens(card)) == 1 and CSRF_PLACEHOLDER not in _tokens(card).pop()
