@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Iterator, Optional
 
 from flask_babel import lazy_gettext as _l
@@ -119,7 +120,7 @@ def record_event(
     kind: str,
     actor: Optional[User] = None,
     actor_label: Optional[str] = None,
-    at=None,
+    at: Optional[datetime] = None,
     **data: Any,
 ) -> Event:
     """Append an event to the audit trail (added to the session, not committed).
@@ -259,7 +260,7 @@ def ball_party(registration: Registration) -> Optional[str]:
     return party_for(registration.step, registration.is_waiting, registration.is_withdrawn)
 
 
-def _pass_ball(registration: Registration, before: Optional[str], at) -> None:
+def _pass_ball(registration: Registration, before: Optional[str], at: datetime) -> None:
     """After a change of state: if the ball changed hands, it did so `at`.
 
     Moving on between two steps of the same team keeps the team's clock running,

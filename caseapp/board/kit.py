@@ -8,15 +8,19 @@ does all of that once per request and filter set, and words that depend on a
 number (days, working days, a date) once per number; the card template
 (board/_card.html) only looks things up: `kit.to_step[...]`,
 `kit.detail_url(card.id)`, `kit.icon(...)`, `kit.held_for(...)`.
+
+And most cards look the same from one view to the next: `kit.cards(...)` keeps
+each card's HTML per process (CardCache) under everything it depends on, so a
+board view renders only the cards that changed.
 """
 
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
 import threading
 from collections import OrderedDict
 from datetime import date
+from functools import lru_cache
 from typing import Callable, Iterable, Optional
 
 from flask import current_app, g, request, url_for
@@ -135,7 +139,6 @@ class CardKit:
             working_days,
         ))
 
-
     def cards(self, cards: Iterable[Card], enhance: bool, focus: Optional[int] = None) -> Markup:
         """The HTML of these cards, each from the cache when it was rendered before.
 
@@ -167,8 +170,7 @@ class CardKit:
         return kit
 
 
-# In a cached card's move form instead of the session's CSRF token (letters the
-# token itself and HTML escaping never produce side by side like this).
+# In a cached card's move form instead of the session's CSRF token.
 CSRF_PLACEHOLDER = "__board-card-csrf-token__"
 # Replaced as the whole attribute: text a user typed on a card is escaped, so it
 # can contain the placeholder but never `value="` around it.
@@ -201,7 +203,6 @@ class CardCache:
             self._items[key] = html
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-
 
 
 def init_app(app) -> None:
