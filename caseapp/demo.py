@@ -93,7 +93,7 @@ class _Clock:
 
 
 def _event(clock_time: datetime, registration: Registration, kind: str, actor: User, **data) -> None:
-    record_event(registration, kind, actor=actor, **data).created_at = clock_time
+    record_event(registration, kind, actor=actor, at=clock_time, **data)
 
 
 @click.command("demo-data")
@@ -148,11 +148,12 @@ def demo_data_command(seed: int) -> None:
             registration.withdrawn_at = clock.after(24, 96)
             _event(registration.withdrawn_at, registration, "withdrawn", asr, reason=registration.withdrawn_reason,
                    step=step)
-        # The history above was written with earlier times than the workflow's own;
-        # who has the ball since when follows from it.
-        db.session.flush()
-        registration.ball_since = load_clocks([registration.id], datetime.max)[registration.id].active_since
         db.session.commit()
+    # The histories above were written with earlier times than the workflow's own;
+    # who has the ball since when follows from them.
+    for registration_id, clock in load_clocks(sa.select(Registration.id), datetime.max).items():
+        db.session.get(Registration, registration_id).ball_since = clock.active_since
+    db.session.commit()
     click.echo(f"Created {len(PLAN)} demo registrations.")
 
 

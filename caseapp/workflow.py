@@ -245,6 +245,11 @@ def owner_of(step: str) -> str | None:
     return STEP_OWNERS.get(step)
 
 
+def team_steps(team: str) -> tuple[str, ...]:
+    """The steps `team` ("asr" or "keylane") owns, in board order."""
+    return tuple(step for step in STEPS if STEP_OWNERS[step] == team)
+
+
 def party_for(step: Optional[str], waiting: bool, withdrawn: bool) -> Optional[str]:
     """Who has to act in a state: the team that owns the step, the processor while
     the registration waits on them, nobody while withdrawn or once live."""

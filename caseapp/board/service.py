@@ -99,7 +99,7 @@ class BoardFilters:
     def steps(self) -> tuple[str, ...]:
         """The columns shown: all steps, or the steps of one team."""
         if self.team:
-            return tuple(step for step in workflow.STEPS if workflow.owner_of(step) == self.team)
+            return workflow.team_steps(self.team)
         return workflow.STEPS
 
 

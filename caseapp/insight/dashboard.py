@@ -2,8 +2,8 @@
 
 A fixed number of queries whatever the number of registrations: counts per
 step now, the live-before-the-period baseline, the events of the
-registrations that matter for the period, the oldest open registrations and
-their events.
+registrations that matter for the period, and the oldest open registrations
+(who has the ball since when is on their rows).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from ..extensions import db
 from ..models import Registration
 from ..workflow import OPEN_STEPS, STEP_LABELS, STEPS, TEAM_LABELS
 from .charts import Chart, bar_chart, column_chart, duration_chart, flow_chart, number
-from .clocks import Clock, load_clocks, load_timelines
+from .clocks import load_timelines
+from .rules import RULE_COLUMNS, Ball, ball_of
 from .stats import MAX_PERIOD_DAYS, Period, PeriodFigures, period_figures
 
 DEFAULT_PERIOD_DAYS = 90
@@ -144,19 +145,18 @@ class OldRegistration:
     employer_name: str
     step: str
     created_at: datetime
-    clock: Optional[Clock]
+    clock: Ball  # who has it now, and for how long
 
 
 def oldest_open(now: datetime, limit: int = OLDEST_LIMIT) -> list[OldRegistration]:
     rows = db.session.execute(
-        sa.select(Registration.id, Registration.reference, Registration.employer_name, Registration.step,
-                  Registration.created_at)
+        sa.select(Registration.id, Registration.reference, Registration.employer_name, Registration.created_at,
+                  *RULE_COLUMNS)
         .where(Registration.withdrawn_at.is_(None), Registration.step.in_(OPEN_STEPS))
         .order_by(Registration.created_at, Registration.id)
         .limit(limit)
     ).all()
-    clocks = load_clocks([row.id for row in rows], now)
-    return [OldRegistration(r.id, r.reference, r.employer_name, r.step, r.created_at, clocks.get(r.id)) for r in rows]
+    return [OldRegistration(r.id, r.reference, r.employer_name, r.step, r.created_at, ball_of(r, now)) for r in rows]
 
 
 # ---------------------------------------------------------------------------

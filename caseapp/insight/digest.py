@@ -28,9 +28,9 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Event, Registration, utcnow
-from ..workflow import STEP_LABELS, STEP_OWNERS, TEAM_LABELS
+from ..workflow import STEP_LABELS, STEP_OWNERS, TEAM_LABELS, team_steps
 from .clocks import load_timelines
-from .rules import Insight, load_insight, local_date, local_midnight_utc, stale_limit
+from .rules import Insight, assess_row, local_date, local_midnight_utc, stale_limit, with_rule_facts
 
 TEAMS = ("asr", "keylane")
 LIST_LIMIT = 25  # per section in the e-mail; the count is always complete
@@ -80,27 +80,32 @@ def digest_week(now: datetime) -> tuple[date, date]:
 
 
 def digest_figures(team: str, now: datetime) -> dict[str, list[DigestEntry]]:
-    """The four lists of the digest for `team` (four queries)."""
+    """The four lists of the digest for `team` (two queries)."""
     first, last = digest_week(now)
     start, end = local_midnight_utc(first), local_midnight_utc(last + timedelta(days=1))
     base_url = current_app.config["BASE_URL"].rstrip("/")
-    steps = [step for step, owner in STEP_OWNERS.items() if owner == team]
 
     # What moved in the week (new, realised: from the trail) plus the team's open work (stuck, due).
     moved = sa.select(Event.registration_id).where(
         Event.created_at >= start, Event.created_at < end, Event.kind.in_(("submitted", "step_changed"))
     )
-    open_work = sa.select(Registration.id).where(Registration.withdrawn_at.is_(None), Registration.step.in_(steps))
-    touched = sa.select(Registration.id).where(sa.or_(Registration.id.in_(moved), Registration.id.in_(open_work)))
+    open_work = sa.and_(Registration.withdrawn_at.is_(None), Registration.step.in_(team_steps(team)))
     rows = {
         row.id: row
         for row in db.session.execute(
-            sa.select(Registration.id, Registration.reference, Registration.employer_name, Registration.step,
-                      Registration.withdrawn_at).where(Registration.id.in_(touched))
+            with_rule_facts(
+                sa.select(Registration.id, Registration.reference, Registration.employer_name,
+                          open_work.label("open_work"))
+            ).where(sa.or_(Registration.id.in_(moved), open_work))
         )
     }
-    timelines = load_timelines(touched, now)
-    insights: dict[int, Insight] = load_insight(open_work, now)
+    # Only a registration with a submission or step change in the week can be new or realised in it.
+    timelines = load_timelines(moved, now)
+    limit = stale_limit()
+    today = local_date(now)
+    insights: dict[int, Insight] = {
+        rid: assess_row(row, now, today, limit) for rid, row in rows.items() if row.open_work
+    }
 
     def entry(rid: int, note: str) -> DigestEntry:
         row = rows[rid]
@@ -108,7 +113,7 @@ def digest_figures(team: str, now: datetime) -> dict[str, list[DigestEntry]]:
 
     lists: dict[str, list[DigestEntry]] = {"new": [], "stuck": [], "due": [], "realised": []}
     for rid, timeline in sorted(timelines.items(), key=lambda item: rows[item[0]].reference if item[0] in rows else ""):
-        if rid not in rows:
+        if rid not in rows:  # submitted between the two queries: next week's
             continue
         if _came_to_team(timeline, team, start, end):
             lists["new"].append(entry(rid, str(STEP_LABELS[rows[rid].step])))
@@ -116,14 +121,12 @@ def digest_figures(team: str, now: datetime) -> dict[str, list[DigestEntry]]:
         if realised is not None and start <= realised < end:
             lists["realised"].append(entry(rid, _("gerealiseerd op %(date)s", date=local_date(realised).strftime("%d-%m-%Y"))))
     for rid, insight in sorted(insights.items(), key=lambda item: -(item[1].stale_days or 0)):
-        if rid not in rows:
-            continue
         if insight.stale:
             lists["stuck"].append(
                 entry(rid, _("%(n)d werkdagen zonder stapwissel of contact", n=insight.stale_days))
             )
     for rid, insight in sorted(insights.items(), key=lambda item: item[1].due or date.max):
-        if rid in rows and insight.due is not None:
+        if insight.due is not None:
             lists["due"].append(entry(rid, _("opvolgen sinds %(date)s", date=insight.due.strftime("%d-%m-%Y"))))
     return lists
 

@@ -261,6 +261,26 @@ CONTACT_COLUMNS = (
 )
 
 
+# What assess_row reads of a registration besides its latest contact.
+RULE_COLUMNS = (
+    Registration.step,
+    Registration.step_entered_at,
+    Registration.waiting_since,
+    Registration.withdrawn_at,
+    Registration.ball_since,
+    Registration.first_exchange_date,
+)
+
+
+def with_rule_facts(statement: sa.Select) -> sa.Select:
+    """`statement`, a SELECT from registration, with what assess_row reads: the
+    RULE_COLUMNS and the CONTACT_COLUMNS of each registration's latest contact.
+    `statement` must not select RULE_COLUMNS itself."""
+    return statement.add_columns(*RULE_COLUMNS, *CONTACT_COLUMNS).outerjoin(
+        ContactLogEntry, ContactLogEntry.id == latest_contact(Registration.id)
+    )
+
+
 def contact_summary(row: Any) -> Optional[ContactSummary]:
     if row.contact_at is None:
         return None
@@ -325,19 +345,6 @@ def load_insight(ids: IdSource, now: datetime, limit: Optional[int] = None) -> d
         if not ids:
             return {}
     limit = stale_limit() if limit is None else limit
-    rows = db.session.execute(
-        sa.select(
-            Registration.id,
-            Registration.step,
-            Registration.step_entered_at,
-            Registration.waiting_since,
-            Registration.withdrawn_at,
-            Registration.ball_since,
-            Registration.first_exchange_date,
-            *CONTACT_COLUMNS,
-        )
-        .outerjoin(ContactLogEntry, ContactLogEntry.id == latest_contact(Registration.id))
-        .where(Registration.id.in_(ids))
-    )
+    rows = db.session.execute(with_rule_facts(sa.select(Registration.id)).where(Registration.id.in_(ids)))
     today = local_date(now)
     return {row.id: assess_row(row, now, today, limit) for row in rows}

@@ -4,8 +4,8 @@ Three lists, each entry with the reason it is listed: follow-ups that are due,
 registrations that have gone stale with the team, and registrations that have
 waited on the processor for longer than the stale limit. A registration is
 "ours" when it is assigned to the user or its step is owned by the user's team
-(an admin's team is every team). Four queries whatever the numbers: the user,
-the registrations, their events, their latest contacts.
+(an admin's team is every team). Two queries whatever the numbers: the user,
+and the registrations with who has the ball since when and their latest contact.
 """
 
 from __future__ import annotations
@@ -18,12 +18,8 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Registration, User
-from ..workflow import OPEN_STEPS, STEP_OWNERS
-from .rules import Insight, load_insight, local_date, stale_limit
-
-
-def team_steps(team: str) -> list[str]:
-    return [step for step, owner in STEP_OWNERS.items() if owner == team]
+from ..workflow import OPEN_STEPS, team_steps
+from .rules import Insight, assess_row, local_date, stale_limit, with_rule_facts
 
 
 def scope_condition(user: User) -> sa.ColumnElement[bool]:
@@ -57,37 +53,28 @@ class WorkList:
     stale: list[WorkItem] = field(default_factory=list)
     waiting: list[WorkItem] = field(default_factory=list)
 
-    @property
-    def total(self) -> int:
-        return len(self.due) + len(self.stale) + len(self.waiting)
-
 
 def work_for(user: User, now: datetime) -> WorkList:
     limit = stale_limit()
     condition = scope_condition(user)
     rows = db.session.execute(
-        sa.select(
-            Registration.id,
-            Registration.reference,
-            Registration.employer_name,
-            Registration.processor_name,
-            Registration.step,
-            Registration.assignee_id,
-            Registration.waiting_reason,
-            User.name.label("assignee_name"),
+        with_rule_facts(
+            sa.select(
+                Registration.id,
+                Registration.reference,
+                Registration.employer_name,
+                Registration.processor_name,
+                Registration.assignee_id,
+                Registration.waiting_reason,
+                User.name.label("assignee_name"),
+            ).outerjoin(User, User.id == Registration.assignee_id)
         )
-        .outerjoin(User, User.id == Registration.assignee_id)
         .where(condition)
         .order_by(Registration.id)
-    ).all()
+    )
     work = WorkList(today=local_date(now), limit=limit)
-    if not rows:
-        return work
-    insights = load_insight(sa.select(Registration.id).where(condition), now, limit)
     for row in rows:
-        insight = insights.get(row.id)
-        if insight is None:
-            continue
+        insight = assess_row(row, now, work.today, limit)
         item = WorkItem(
             registration_id=row.id,
             reference=row.reference,
