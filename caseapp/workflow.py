@@ -308,7 +308,7 @@ def check_stored_version(stored: int | None, expected_version: int | None) -> No
         )
 
 
-def _require_open(registration: Registration) -> None:
+def require_open(registration: Registration) -> None:
     if registration.is_withdrawn:
         raise WorkflowError(str(_l("Deze aanmelding is ingetrokken. Heropen haar eerst.")))
 
@@ -389,7 +389,7 @@ def advance(
 ) -> str:
     """Move to the next step when its guard holds; returns the new step."""
     check_version(registration, expected_version)
-    _require_open(registration)
+    require_open(registration)
     _require_owner(registration, actor)
     target = next_step(registration.step)
     if target is None:
@@ -411,7 +411,7 @@ def advance(
 def move_back(registration: Registration, actor: User, reason: str, expected_version: int | None = None) -> str:
     """Move to the previous step, with a reason (kept in the audit trail)."""
     check_version(registration, expected_version)
-    _require_open(registration)
+    require_open(registration)
     _require_owner(registration, actor)
     reason = _reason(reason, _l("Geef een reden om een stap terug te gaan."))
     target = previous_step(registration.step)
@@ -434,7 +434,7 @@ def withdraw(registration: Registration, actor: User, reason: str, expected_vers
     check_version(registration, expected_version)
     if actor.role not in ("asr", "admin"):
         raise NotAllowed(str(_l("Alleen a.s.r. kan een aanmelding intrekken.")))
-    _require_open(registration)
+    require_open(registration)
     if registration.step == "live":
         raise WorkflowError(str(_l("Een koppeling die live is kan niet meer worden ingetrokken.")))
     reason = _reason(reason, _l("Geef een reden voor het intrekken."))
@@ -464,7 +464,7 @@ def reopen(registration: Registration, actor: User, expected_version: int | None
 def set_waiting(registration: Registration, actor: User, reason: str, expected_version: int | None = None) -> None:
     """Flag that the processor has to act; pauses the owning team's clock."""
     check_version(registration, expected_version)
-    _require_open(registration)
+    require_open(registration)
     _require_owner(registration, actor)
     reason = _reason(reason, _l("Geef aan waarop u wacht, bijvoorbeeld ‘rechten ontbreken’."))
     party, now = ball_party(registration), utcnow()
@@ -515,7 +515,7 @@ def set_first_exchange_date(
 ) -> None:
     """Keylane sets the first-exchange date; a change after the processor was told is news."""
     check_version(registration, expected_version)
-    _require_open(registration)
+    require_open(registration)
     if not acts_for(actor, "keylane"):
         raise NotAllowed(str(_l("Alleen Keylane stelt de datum van de eerste uitwisseling in.")))
     if registration.step not in ("setup", "realised"):

@@ -72,7 +72,6 @@ class CardKit:
         labels = {step: str(label) for step, label in workflow.STEP_LABELS.items()}
 
         self.icon = icon
-        self.step_label = labels
         self.detail_url: Callable[[int], str] = UrlPattern("registrations.detail", "registration_id")
         self.back_url: Callable[[int], str] = UrlPattern("board.move_form", "registration_id", direction="back", **args)
         self.next_url: Callable[[int], str] = UrlPattern("board.move_form", "registration_id", direction="next", **args)

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, Iterable, Mapping, NamedTuple, Optional
 from urllib.parse import parse_qsl, urlencode
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -39,7 +38,6 @@ from ..models import AuthorisationCheck, ContactLogEntry, Director, PolicyRecord
 PAGE_SIZE = 50
 TEAMS = ("asr", "keylane")
 MAX_QUERY_LENGTH = 100
-_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 # ---------------------------------------------------------------------------
@@ -355,7 +353,7 @@ def _card_rows(
 
 
 def _card(row: sa.Row, today: date, insight: Insight) -> Card:
-    entered_on = row.step_entered_at.replace(tzinfo=timezone.utc).astimezone(_AMSTERDAM).date()
+    entered_on = local_date(row.step_entered_at)
     held = insight.clock.active_for
     return Card(
         id=row.id,
@@ -447,7 +445,8 @@ def _cards(rows: list[sa.Row], user: User, steps: Iterable[str]) -> list[Card]:
 def load_board(filters: BoardFilters, user: User, only: Optional[Iterable[str]] = None) -> Board:
     """Counts for every visible column; cards for those in `only` (default: all)."""
     counts = count_per_step(filters, user)
-    steps = [step for step in filters.steps if only is None or step in set(only)]
+    shown = None if only is None else set(only)
+    steps = [step for step in filters.steps if shown is None or step in shown]
     rows = _card_rows(filters, user, steps) if steps else []
     cards = _cards(rows, user, steps)
     by_step: dict[str, list[Card]] = {step: [] for step in steps}

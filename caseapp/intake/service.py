@@ -52,19 +52,24 @@ def next_reference(year: int) -> str:
     return f"AW-{year}-{value:05d}"
 
 
+def same_employer_open(payroll_tax_number: str, loket_employer_id: str) -> sa.ColumnElement[bool]:
+    """Open registrations with this payroll tax number or this Werkgever ID: possible duplicates."""
+    return sa.and_(
+        sa.or_(
+            Registration.payroll_tax_number == payroll_tax_number,
+            Registration.loket_employer_id == loket_employer_id,
+        ),
+        Registration.step.in_(OPEN_STEPS),
+        Registration.withdrawn_at.is_(None),
+    )
+
+
 def open_duplicates(payroll_tax_number: str, loket_employer_id: str) -> list[str]:
     """References of open registrations with the same payroll tax number or Werkgever ID."""
     return list(
         db.session.scalars(
             sa.select(Registration.reference)
-            .where(
-                sa.or_(
-                    Registration.payroll_tax_number == payroll_tax_number,
-                    Registration.loket_employer_id == loket_employer_id,
-                ),
-                Registration.step.in_(OPEN_STEPS),
-                Registration.withdrawn_at.is_(None),
-            )
+            .where(same_employer_open(payroll_tax_number, loket_employer_id))
             .order_by(Registration.id)
         )
     )

@@ -157,7 +157,7 @@ class Reply:
         # A change of step or of withdrawal changes what every section offers.
         self.whole_page = whole_page
 
-    def saved(self, message: str, *, expected_version: int, focus: str | None = None, also: tuple[str, ...] = ()):
+    def saved(self, message: str, *, expected_version: int, focus: str | None = None):
         if not is_partial():
             flash(message, "success")
             url = url_for(".detail", registration_id=self.registration_id, _anchor=self.dom_id)
@@ -170,7 +170,7 @@ class Reply:
             return response
         response, registration = _render(
             self.registration_id,
-            [self.dom_id, *also, *ALWAYS_REFRESHED, "detail-status"],
+            [self.dom_id, *ALWAYS_REFRESHED, "detail-status"],
             focus=focus,
             status_message=message,
         )

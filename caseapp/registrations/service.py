@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from .. import workflow
 from ..extensions import db
-from ..intake.service import open_duplicates
+from ..intake.service import same_employer_open
 from ..models import (
     AuthorisationCheck,
     ContactLogEntry,
@@ -89,13 +89,8 @@ def duplicates_of(registration: Registration) -> list[Match]:
             Registration.loket_employer_id,
         )
         .where(
-            sa.or_(
-                Registration.payroll_tax_number == registration.payroll_tax_number,
-                Registration.loket_employer_id == registration.loket_employer_id,
-            ),
+            same_employer_open(registration.payroll_tax_number, registration.loket_employer_id),
             Registration.id != registration.id,
-            Registration.step.in_(workflow.OPEN_STEPS),
-            Registration.withdrawn_at.is_(None),
         )
         .order_by(Registration.id)
     ).all()
@@ -163,11 +158,6 @@ def _require_role(actor: User, roles: tuple[str, ...], message: str) -> None:
         raise NotAllowed(message)
 
 
-def _require_not_withdrawn(registration: Registration) -> None:
-    if registration.is_withdrawn:
-        raise WorkflowError(_("Deze aanmelding is ingetrokken. Heropen haar eerst."))
-
-
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
@@ -202,7 +192,7 @@ def update_intake(
     """
     _require_role(actor, ("asr",), _("Alleen a.s.r. kan de aanmeldgegevens wijzigen."))
     workflow.check_version(registration, expected_version)
-    _require_not_withdrawn(registration)
+    workflow.require_open(registration)
 
     changes: dict[str, dict[str, Any]] = {}
     for name in INTAKE_FIELDS:
@@ -226,11 +216,7 @@ def update_intake(
     if "payroll_tax_number" in changes or "loket_employer_id" in changes:
         # Other registrations only: nothing of this change needs writing yet.
         with db.session.no_autoflush:
-            others = [
-                ref
-                for ref in open_duplicates(registration.payroll_tax_number, registration.loket_employer_id)
-                if ref != registration.reference
-            ]
+            others = duplicates_of(registration)
         if registration.possible_duplicate != bool(others):
             changes["possible_duplicate"] = {"before": registration.possible_duplicate, "after": bool(others)}
             registration.possible_duplicate = bool(others)
@@ -256,7 +242,7 @@ def set_intake_checked(registration: Registration, actor: User, checked: bool, e
     """Mark the intake data as checked by a.s.r. (a guard of policy → setup), or undo that."""
     _require_role(actor, ("asr",), _("Alleen a.s.r. controleert de aanmeldgegevens."))
     workflow.check_version(registration, expected_version)
-    _require_not_withdrawn(registration)
+    workflow.require_open(registration)
     if registration.intake_checked == checked:
         return False
     registration.intake_checked = checked
@@ -304,7 +290,7 @@ def add_policy(
 ) -> PolicyRecord:
     _require_role(actor, ("asr",), _("Alleen a.s.r. legt polisgegevens vast."))
     workflow.check_version(registration, expected_version)
-    _require_not_withdrawn(registration)
+    workflow.require_open(registration)
     policy = PolicyRecord(created_by_id=actor.id, **{name: values[name] for name in POLICY_FIELDS})
     registration.policies.append(policy)
     workflow.touch(registration)
@@ -322,7 +308,7 @@ def update_policy(
 ) -> dict[str, dict[str, Any]]:
     _require_role(actor, ("asr",), _("Alleen a.s.r. wijzigt polisgegevens."))
     workflow.check_version(registration, expected_version)
-    _require_not_withdrawn(registration)
+    workflow.require_open(registration)
     changes = {}
     for name in POLICY_FIELDS:
         before, after = getattr(policy, name), values[name]
@@ -347,7 +333,7 @@ def remove_policy(
 ) -> None:
     _require_role(actor, ("asr",), _("Alleen a.s.r. verwijdert polisgegevens."))
     workflow.check_version(registration, expected_version)
-    _require_not_withdrawn(registration)
+    workflow.require_open(registration)
     record_event(registration, "policy_removed", actor=actor, policy_id=policy.id, **_policy_summary(policy))
     registration.policies.remove(policy)
     workflow.touch(registration)
@@ -370,7 +356,7 @@ def set_check(
         raise WorkflowError(_("Onbekende controle."))
     _require_role(actor, ("keylane",), _("Alleen Keylane vinkt de autorisatiecontroles af."))
     workflow.check_version(registration, expected_version)
-    _require_not_withdrawn(registration)
+    workflow.require_open(registration)
     if registration.step not in CHECK_STEPS:
         raise WorkflowError(_("De autorisatiecontroles worden afgevinkt tijdens de inrichting door Keylane."))
     existing = next((c for c in registration.checks if c.key == key), None)
