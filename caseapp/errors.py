@@ -16,9 +16,6 @@ def render_error(error: HTTPException | None) -> Response:
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        # The status page's 404 is deliberately plain: it says nothing about tokens.
-        if request.blueprint == "intake" and error.code == 404:
-            return "Niet gevonden", 404, {"Content-Type": "text/plain; charset=utf-8"}
         return render_error(error)
 
     @app.errorhandler(Exception)

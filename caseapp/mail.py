@@ -84,18 +84,22 @@ def queue_rendered(
     kind: str, *, to: str, subject: str, text: str, html: Optional[str], registration: Optional[Registration] = None
 ) -> OutboxMessage:
     """Add an already rendered message to the session (does not commit)."""
+    message = _queued(
+        kind=kind, recipient=to, subject=_one_line(subject)[:255], body_text=_tidy_text(text), body_html=html
+    )
+    message.registration = registration
+    return message
+
+
+def _queued(**fields: Any) -> OutboxMessage:
+    """A new message with these fields, due now, with a Message-ID of its own (added to the session)."""
     message = OutboxMessage(
-        kind=kind,
-        recipient=to,
-        subject=_one_line(subject)[:255],
-        body_text=_tidy_text(text),
-        body_html=html,
+        **fields,
         message_id=make_msgid(domain=_message_id_domain()),
         status="queued",
         attempts=0,
         next_attempt_at=utcnow(),
     )
-    message.registration = registration
     db.session.add(message)
     return message
 
@@ -105,11 +109,10 @@ def queue_submission_received(registration: Registration, token: str) -> OutboxM
 
     The one message that can carry the status link: only the token's hash is kept.
     """
-    return queue(
+    return _queue_to_processor(
         "submission_received",
-        to=registration.processor_email,
-        subject=_subject(_("Aanmelding ontvangen"), registration),
-        registration=registration,
+        _("Aanmelding ontvangen"),
+        registration,
         status_url=f"{_base_url()}/status/{token}",
         summary=_submission_summary(registration),
     )
@@ -151,12 +154,7 @@ def queue_realised(registration: Registration) -> OutboxMessage:
     if registration.first_exchange_date is None:
         raise ValueError(f"{registration.reference} is realised without a first-exchange date")
     registration.first_exchange_date_notified = registration.first_exchange_date
-    return queue(
-        "realised",
-        to=registration.processor_email,
-        subject=_subject(_("Salariskoppeling gerealiseerd"), registration),
-        registration=registration,
-    )
+    return _queue_to_processor("realised", _("Salariskoppeling gerealiseerd"), registration)
 
 
 def queue_first_exchange_date_changed(
@@ -170,24 +168,14 @@ def queue_first_exchange_date_changed(
     if new_date is None or new_date == old_date:
         return None
     registration.first_exchange_date_notified = new_date
-    return queue(
-        "first_exchange_date_changed",
-        to=registration.processor_email,
-        subject=_subject(_("Nieuwe datum eerste uitwisseling"), registration),
-        registration=registration,
-        old_date=old_date,
+    return _queue_to_processor(
+        "first_exchange_date_changed", _("Nieuwe datum eerste uitwisseling"), registration, old_date=old_date
     )
 
 
 def queue_withdrawn(registration: Registration, reason: str) -> OutboxMessage:
     """To the processor: the registration was withdrawn, and why."""
-    return queue(
-        "withdrawn",
-        to=registration.processor_email,
-        subject=_subject(_("Aanmelding ingetrokken"), registration),
-        registration=registration,
-        reason=reason,
-    )
+    return _queue_to_processor("withdrawn", _("Aanmelding ingetrokken"), registration, reason=reason)
 
 
 def queue_waiting_on_processor(registration: Registration, reason: str) -> OutboxMessage:
@@ -196,13 +184,8 @@ def queue_waiting_on_processor(registration: Registration, reason: str) -> Outbo
     from .workflow import STEP_OWNERS, TEAM_LABELS
 
     owner = STEP_OWNERS.get(registration.step) or "asr"
-    return queue(
-        "waiting_on_processor",
-        to=registration.processor_email,
-        subject=_subject(_("Actie nodig"), registration),
-        registration=registration,
-        reason=reason,
-        team=TEAM_LABELS[owner],
+    return _queue_to_processor(
+        "waiting_on_processor", _("Actie nodig"), registration, reason=reason, team=TEAM_LABELS[owner]
     )
 
 
@@ -226,6 +209,13 @@ def _detail_url(registration: Registration) -> str:
     if registration.id is None:
         db.session.flush()
     return f"{_base_url()}/registrations/{registration.id}"
+
+
+def _queue_to_processor(template: str, title: str, registration: Registration, **context: Any) -> OutboxMessage:
+    return queue(
+        template, to=registration.processor_email, subject=_subject(title, registration), registration=registration,
+        **context,
+    )
 
 
 def _queue_to_team(setting: str, template: str, **kwargs: Any) -> Optional[OutboxMessage]:
@@ -379,20 +369,14 @@ def resend(message: OutboxMessage) -> Optional[OutboxMessage]:
         )
         if waiting is not None:
             return waiting
-        copy = OutboxMessage(
+        return _queued(
             kind=message.kind,
             registration_id=message.registration_id,
             recipient=message.recipient,
             subject=message.subject,
             body_text=message.body_text,
             body_html=message.body_html,
-            message_id=make_msgid(domain=_message_id_domain()),
-            status="queued",
-            attempts=0,
-            next_attempt_at=utcnow(),
         )
-        db.session.add(copy)
-        return copy
     now = utcnow()
     requeued = db.session.execute(
         sa.update(OutboxMessage)

@@ -11,7 +11,7 @@ from typing import Callable
 from flask import abort, make_response, redirect, request, url_for
 from flask_login import current_user
 
-from ..htmx import is_htmx
+from ..htmx import is_htmx, redirect_client
 
 
 def _to_login():
@@ -19,9 +19,7 @@ def _to_login():
         # Back to the page the user was on (not the fragment URL) after logging in.
         current = urlsplit(request.headers.get("HX-Current-URL", ""))
         next_url = current.path + (f"?{current.query}" if current.query else "") if current.path else None
-        response = make_response("", 401)
-        response.headers["HX-Redirect"] = url_for("auth.login", next=next_url)
-        return response
+        return redirect_client(make_response("", 401), url_for("auth.login", next=next_url))
     next_url = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("auth.login", next=next_url))
 

@@ -114,7 +114,8 @@ def confirmation():
 def status(token: str):
     registration = service.find_by_token(token)
     if registration is None:
-        abort(404)
+        # Deliberately plain: it says nothing about tokens.
+        return "Niet gevonden", 404, {"Content-Type": "text/plain; charset=utf-8"}
     response = render_view("intake/status.html", registration=registration, steps=processor_steps(registration))
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"

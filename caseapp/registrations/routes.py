@@ -15,7 +15,6 @@ Routes parse, call workflow.py or service.py, and render; they decide nothing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from jinja2_fragments.flask import render_block
 from .. import workflow
 from ..auth.access import roles_required, staff_required
 from ..extensions import db
-from ..htmx import is_partial
+from ..htmx import is_partial, trigger
 from ..models import Registration, User, utcnow
 from ..workflow import PREREQUISITES, STEP_LABELS, STEPS, TEAM_LABELS, StaleRegistration, WorkflowError
 from . import service, timeline
@@ -176,10 +175,10 @@ class Reply:
         )
         # Sections that were not re-sent show data that did not change, but their
         # forms carry the old version: app.js moves them on to the new one.
-        response.headers["HX-Trigger"] = json.dumps(
-            {"registration:saved": {"id": registration.id, "from": expected_version, "to": registration.version}}
+        return trigger(
+            response,
+            **{"registration:saved": {"id": registration.id, "from": expected_version, "to": registration.version}},
         )
-        return response
 
     def invalid(self, **state: Any):
         """Input that did not pass the checks: the section again with the errors, 422."""
