@@ -46,33 +46,23 @@ def check(result: dict) -> list[Budget]:
         entry = sizes.get(str(n), {}).get("interleaved", {}).get(what)
         return entry["median_ms"] if entry else None
 
-    budgets = []
-    small, large = median(500, "board"), median(50000, "board")
-    ratio = large / small if small and large else None
-    budgets.append(Budget(
-        "board_scales",
-        "board median at N=50,000 ≤ 1.5 × at N=500",
-        round(ratio, 2) if ratio else None, 1.5,
-        f"{large} ms / {small} ms" if ratio else "needs N=500 and N=50,000",
-    ))
     board, bare = median(5000, "board"), median(5000, "sql_floor")
-    ratio = board / bare if board and bare else None
-    budgets.append(Budget(
-        "board_over_sql_floor",
-        "board median at N=5,000 ≤ 3 × bare SQL floor",
-        round(ratio, 2) if ratio else None, 3.0,
-        f"{board} ms / {bare} ms" if ratio else "needs N=5,000",
-    ))
     all_sql = sizes.get("5000", {}).get("sql_board", {}).get("median_ms")
-    for label, value in (("board", board),
-                         ("board without the card cache", sizes.get("5000", {}).get("pages", {})
-                          .get("board_uncached", {}).get("median_ms"))):
-        ratio = value / all_sql if value and all_sql else None
-        budgets.append(Budget(
-            "board_over_all_sql",
-            f"{label} at N=5,000 ÷ all of the board's SQL, bare (for reading)",
-            round(ratio, 2) if ratio else None, 3.0,
-            f"{value} ms / {all_sql} ms" if ratio else "needs N=5,000",
-            informational=True,
-        ))
-    return budgets
+    uncached = sizes.get("5000", {}).get("pages", {}).get("board_uncached", {}).get("median_ms")
+    return [
+        _ratio("board_scales", "board median at N=50,000 ≤ 1.5 × at N=500",
+               median(50000, "board"), median(500, "board"), 1.5, "needs N=500 and N=50,000"),
+        _ratio("board_over_sql_floor", "board median at N=5,000 ≤ 3 × bare SQL floor", board, bare, 3.0),
+        _ratio("board_over_all_sql", "board at N=5,000 ÷ all of the board's SQL, bare (for reading)",
+               board, all_sql, 3.0, informational=True),
+        _ratio("board_over_all_sql", "board without the card cache at N=5,000 ÷ all of the board's SQL, bare "
+               "(for reading)", uncached, all_sql, 3.0, informational=True),
+    ]
+
+
+def _ratio(name: str, description: str, measured: float | None, base: float | None, limit: float,
+           needs: str = "needs N=5,000", informational: bool = False) -> Budget:
+    """The budget `measured / base <= limit`, skipped when either was not measured."""
+    ratio = measured / base if measured and base else None
+    return Budget(name, description, round(ratio, 2) if ratio else None, limit,
+                  f"{measured} ms / {base} ms" if ratio else needs, informational)

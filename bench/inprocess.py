@@ -204,28 +204,30 @@ def card_statement(statements: list[tuple[str, object]]) -> tuple[str, object]:
     raise RuntimeError("no card query among the board's statements")
 
 
+def _run_raw(raw, statements: list[tuple[str, object]]) -> int:
+    """Execute each statement on a raw DBAPI connection and fetch all its rows; the rows fetched."""
+    fetched = 0
+    for statement, parameters in statements:
+        cursor = raw.cursor()
+        cursor.execute(statement, parameters)
+        fetched += len(cursor.fetchall())
+        cursor.close()
+    return fetched
+
+
 def measure_sql(app: Flask, statements: list[tuple[str, object]], warmup: int, repeat: int) -> dict:
     """Run these statements with the engine's raw DBAPI connection and cursor (no ORM,
     no result processing), fetching every row; median and p95 (ms) of the whole set."""
     with app.app_context():
         raw = db.engine.raw_connection()
         try:
-            def run() -> int:
-                fetched = 0
-                for statement, parameters in statements:
-                    cursor = raw.cursor()
-                    cursor.execute(statement, parameters)
-                    fetched += len(cursor.fetchall())
-                    cursor.close()
-                return fetched
-
             for _ in range(warmup):
-                run()
+                _run_raw(raw, statements)
                 raw.rollback()
             timings, rows = [], 0
             for _ in range(repeat):
                 started = time.perf_counter()
-                rows = run()
+                rows = _run_raw(raw, statements)
                 timings.append(time.perf_counter() - started)
                 raw.rollback()
         finally:
@@ -254,10 +256,7 @@ def measure_interleaved(subjects: dict[str, tuple[Flask, tuple[str, object]]], w
                 elapsed = time.perf_counter() - started
                 _check(response, 200)
                 started = time.perf_counter()
-                cursor = raws[key].cursor()
-                cursor.execute(statement, parameters)
-                cursor.fetchall()
-                cursor.close()
+                _run_raw(raws[key], [(statement, parameters)])
                 floor_elapsed = time.perf_counter() - started
                 raws[key].rollback()
                 if round_ >= warmup:

@@ -100,12 +100,13 @@ def bench_database(kind: str, base_url: str | None, args: argparse.Namespace, lo
             sample = pick_sample(app, args.seed)
             entry["pages"] = measure_pages(app, sample, args.warmup, args.repeat, args.seed)
             statements = board_statements(app)
-            entry["sql_floor"] = measure_sql(app, [card_statement(statements)], args.warmup, args.repeat * 4)
+            card = card_statement(statements)
+            entry["sql_floor"] = measure_sql(app, [card], args.warmup, args.repeat * 4)
             entry["sql_board"] = measure_sql(app, statements, args.warmup, args.repeat * 2)
             entry["explain"] = [explain_board_search(app, sample.search_word),
                                 explain_board_search(app, sample.references[0])]
             sizes[str(n)] = entry
-            prepared[str(n)] = (url, app, sample, card_statement(statements))
+            prepared[str(n)] = (url, app, sample, card)
 
         say(f"{kind}: the board and its SQL floor at every size, in turns (load average {load_average()})")
         interleaved = measure_interleaved({n: (app, card) for n, (_, app, _, card) in prepared.items()},
@@ -147,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
                                 if key != "database_url"},
                   "sizes": {}}
         result["sizes"] = bench_database(kind, base, args, log_dir)
-        result["budgets"] = [dict(vars(b), outcome=b.outcome) for b in budget_checks.check(result)]
         all_budgets[kind] = budget_checks.check(result)
+        result["budgets"] = [dict(vars(b), outcome=b.outcome) for b in all_budgets[kind]]
         result["load_average_end"] = load_average()
         path = args.results_dir / f"{stamp}-{kind}.json"
         path.write_text(json.dumps(result, indent=2, default=str))

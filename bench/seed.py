@@ -159,8 +159,9 @@ def _one(rng, reg_id, step, now, staff, processors, rows, rng_seed, counters, re
         version=1, created_at=created, updated_at=entered,
     ))
     if not related:
-        rows["registration"][-1]["ball_since"] = None if withdrawn or depth == 4 else (
-            entered + timedelta(days=1) if waiting else created)
+        # No trail: what migration 0008 gives a registration without one.
+        row = rows["registration"][-1]
+        row["ball_since"] = None if withdrawn or depth == 4 else row["waiting_since"] or entered
         return
     for position in range(rng.choice([0, 0, 1, 1, 2])):
         rows["director"].append(dict(registration_id=reg_id, position=position, name=f"DGA {position + 1}",
