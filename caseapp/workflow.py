@@ -432,7 +432,7 @@ def _reason(raw: str | None, message) -> str:
 
 def withdraw(registration: Registration, actor: User, reason: str, expected_version: int | None = None) -> None:
     check_version(registration, expected_version)
-    if actor.role not in ("asr", "admin"):
+    if not acts_for(actor, "asr"):
         raise NotAllowed(str(_l("Alleen a.s.r. kan een aanmelding intrekken.")))
     require_open(registration)
     if registration.step == "live":
@@ -448,7 +448,7 @@ def withdraw(registration: Registration, actor: User, reason: str, expected_vers
 
 def reopen(registration: Registration, actor: User, expected_version: int | None = None) -> None:
     check_version(registration, expected_version)
-    if actor.role not in ("asr", "admin"):
+    if not acts_for(actor, "asr"):
         raise NotAllowed(str(_l("Alleen a.s.r. kan een aanmelding heropenen.")))
     if not registration.is_withdrawn:
         raise WorkflowError(str(_l("Deze aanmelding is niet ingetrokken.")))

@@ -30,8 +30,7 @@ CHUNK = 500
 
 
 # ---------------------------------------------------------------------------
-# The board's filters. The lead replaces this with the board's own filter
-# function after the merge, so the rules live in one place.
+# The board's filters, from the board itself (one place for the rules).
 # ---------------------------------------------------------------------------
 
 

@@ -140,6 +140,21 @@ class IntakeForm(FlaskForm):
             if not entry.form.is_blank
         ]
 
+    def values(self) -> dict:
+        """The normalised intake, as intake.service.IntakeData takes it."""
+        return {
+            "processor_name": self.processor_name.data,
+            "processor_email": self.processor_email.data,
+            "employer_name": self.employer_name.data,
+            "contract_number": self.contract_number.data,
+            "payroll_tax_number": self.payroll_tax_number.data,
+            "loket_employer_id": self.loket_employer_id.data,
+            "pay_frequency": self.pay_frequency.data,
+            "thirteenth_month": self.thirteenth_month.data == "yes",
+            "directors": self.director_rows(),
+            "contract_prefix_warning": self.contract_prefix_warning,
+        }
+
     def error_summary(self) -> list[tuple[str, str]]:
         """(field id, message) pairs in the order the fields appear on the page."""
         items: list[tuple[str, str]] = []

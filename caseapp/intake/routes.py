@@ -37,29 +37,15 @@ def new():
     if request.method == "GET":
         return render_view(TEMPLATE, form=IntakeForm(), show_errors=False)
 
-    action = request.form.get("action", "")
-    if action.startswith(("add_director", "remove_director")):
+    if _changes_director_rows():
         # The no-JavaScript path of "add another DGA" / "remove": re-render with the rows changed.
-        return _directors_changed(action, block=None)
+        return _directors_changed(request.form["action"], block=None)
 
     form = IntakeForm()
     if not form.validate():
         return render_view(TEMPLATE, status=422, form=form, show_errors=True)
 
-    registration, token = service.create_registration(
-        service.IntakeData(
-            processor_name=form.processor_name.data,
-            processor_email=form.processor_email.data,
-            employer_name=form.employer_name.data,
-            contract_number=form.contract_number.data,
-            payroll_tax_number=form.payroll_tax_number.data,
-            loket_employer_id=form.loket_employer_id.data,
-            pay_frequency=form.pay_frequency.data,
-            thirteenth_month=form.thirteenth_month.data == "yes",
-            contract_prefix_warning=form.contract_prefix_warning,
-            directors=form.director_rows(),
-        )
-    )
+    registration, token = service.create_registration(service.IntakeData(**form.values()))
     current_app.logger.info("registration %s submitted", registration.reference)
     session["submitted"] = {"reference": registration.reference, "token": token}
     return redirect(url_for("intake.confirmation"), code=303)

@@ -228,20 +228,6 @@ class IntakeEditForm(IntakeForm):
             if len(self.directors.entries) < self.directors.max_entries:
                 self.directors.append_entry()
 
-    def values(self) -> dict:
-        return {
-            "processor_name": self.processor_name.data,
-            "processor_email": self.processor_email.data,
-            "employer_name": self.employer_name.data,
-            "contract_number": self.contract_number.data,
-            "payroll_tax_number": self.payroll_tax_number.data,
-            "loket_employer_id": self.loket_employer_id.data,
-            "pay_frequency": self.pay_frequency.data,
-            "thirteenth_month": self.thirteenth_month.data == "yes",
-            "directors": self.director_rows(),
-            "contract_prefix_warning": self.contract_prefix_warning,
-        }
-
 
 for _prerequisite in PREREQUISITES:
     setattr(IntakeEditForm, f"prereq_{_prerequisite.key}", None)
