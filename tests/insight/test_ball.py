@@ -13,12 +13,19 @@ from flask_babel import format_date
 from caseapp import workflow
 from caseapp.extensions import db
 from caseapp.insight.clocks import ball_since_after, compute_clock
-from caseapp.insight.rules import local_date, working_days_between
+from caseapp.insight.rules import dutch_holidays, local_date
 from caseapp.models import AuthorisationCheck, Event, PolicyRecord, Registration, utcnow
 from caseapp.registrations.service import load_for_change
 from tests.factories import log_in
 
 from .conftest import days_ago, moved, submitted, today_local
+
+
+def _working_days(start, end) -> int:
+    """Working days after `start` up to and including `end`, counted day by day by hand:
+    Monday to Friday, not a Dutch holiday."""
+    days = (start + timedelta(days=n) for n in range(1, (end - start).days + 1))
+    return sum(1 for day in days if day.weekday() < 5 and day not in dutch_holidays(day.year))
 
 
 def _card(client, registration, query: str = "") -> str:
@@ -53,9 +60,12 @@ def test_the_ball_stays_with_a_team_that_moves_it_to_its_own_next_step(viewer, m
 def test_a_card_flags_stale_and_due_in_words(viewer, make_history):
     follow_up = today_local() - timedelta(days=15)
     registration = make_history([submitted(days_ago(30))], contacts=[(days_ago(20), follow_up)])
-    held = working_days_between(local_date(days_ago(20)), today_local())
+    held = _working_days(local_date(days_ago(20)), today_local())
+    since_submission = _working_days(local_date(days_ago(30)), today_local())
+    assert since_submission != held
     card = _card(viewer, registration)
-    assert f"Blijft liggen: {held} werkdagen" in card  # counted from the latest contact
+    assert f"Blijft liggen: {held} werkdagen" in card  # counted from the latest contact,
+    assert f"Blijft liggen: {since_submission} werkdagen" not in card  # not from the submission
     with viewer.application.test_request_context():
         assert f"Opvolgen sinds {format_date(follow_up, 'd MMM')}" in card
 
@@ -64,7 +74,7 @@ def test_a_card_for_a_waiting_or_withdrawn_registration(viewer, make_history):
     waiting = make_history([submitted(days_ago(1)), (days_ago(0.1), "waiting_set", {})])
     assert "Salarisverwerker aan zet · minder dan een dag" in _card(viewer, waiting)
     long_waiting = make_history([submitted(days_ago(40)), (days_ago(30), "waiting_set", {})])
-    waited = working_days_between(local_date(days_ago(30)), today_local())
+    waited = _working_days(local_date(days_ago(30)), today_local())
     assert f"Wacht {waited} werkdagen op de salarisverwerker" in _card(viewer, long_waiting)
     withdrawn = make_history([submitted(days_ago(30)), (days_ago(29), "withdrawn", {})])
     card = _card(viewer, withdrawn, "?withdrawn=1")
