@@ -57,6 +57,19 @@ def test_the_ball_stays_with_a_team_that_moves_it_to_its_own_next_step(viewer, m
     assert "Keylane aan zet · 2 dagen" in _card(viewer, with_keylane)
 
 
+def test_the_ball_stays_with_a_team_whose_move_goes_through_the_workflow(viewer, make_history, make_staff):
+    # make_history sets ball_since from the replay; here the workflow's own upkeep of it
+    # has to keep a.s.r.'s ten days when a.s.r. moves the registration to its next step.
+    admin = make_staff("admin")
+    registration = make_history([submitted(days_ago(10.2))])
+    with workflow.transaction():
+        workflow.assign(load_for_change(registration.id), admin, admin)
+    with workflow.transaction():
+        registration = load_for_change(registration.id)
+        assert workflow.advance(registration, admin) == "policy"
+    assert "a.s.r. aan zet · 10 dagen" in _card(viewer, registration)
+
+
 def test_a_card_flags_stale_and_due_in_words(viewer, make_history):
     follow_up = today_local() - timedelta(days=15)
     registration = make_history([submitted(days_ago(30))], contacts=[(days_ago(20), follow_up)])
