@@ -16,7 +16,6 @@ from caseapp.insight.clocks import ball_since_after, compute_clock
 from caseapp.insight.rules import dutch_holidays, local_date
 from caseapp.models import AuthorisationCheck, Event, PolicyRecord, Registration, utcnow
 from caseapp.registrations.service import load_for_change
-from tests.factories import log_in
 
 from .conftest import days_ago, moved, submitted, today_local
 
@@ -37,8 +36,8 @@ def _card(client, registration, query: str = "") -> str:
 
 
 @pytest.fixture()
-def viewer(client, make_user):
-    log_in(client, make_user("asr"))
+def viewer(client, login_as):
+    login_as("asr")
     return client
 
 
