@@ -95,6 +95,35 @@ def make_user(app):
     return _make
 
 
+@pytest.fixture()
+def make_staff(app):
+    """Create a staff user without the cost of a password hash (an unusable password):
+    an assignee, or someone whose session log_in writes. The password login itself
+    is tested in tests/auth."""
+
+    def _make(role: str = "asr", name: str | None = None) -> User:
+        n = next(_counter)
+        user = User(email=f"staff-{role}{n}@example.nl", name=name or f"{role.capitalize()} Collega {n}",
+                    role=role, password_hash="!")
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture()
+def login_as(client, make_staff):
+    """Create a staff user with `role` (see make_staff) and give the test client their session."""
+
+    def _login(role: str = "asr", name: str | None = None) -> User:
+        user = make_staff(role, name)
+        log_in(client, user)
+        return user
+
+    return _login
+
+
 class AuthActions:
     def __init__(self, client):
         self._client = client

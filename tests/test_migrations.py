@@ -141,6 +141,11 @@ def test_0008_fills_ball_since_from_each_registrations_event_trail(migration_app
             (t0, "submitted", {}), (t0 + 5 * day, "step_changed", {"from": "realised", "to": "live"}),
         ])
         without_trail = add("AW-5", "policy", t0 + 6 * day, [])
+        resumed = add("AW-6", "received", t0, [
+            (t0, "submitted", {}), (t0 + day, "waiting_set", {}), (t0 + 2 * day, "waiting_cleared", {}),
+        ])
+        withdrawn = add("AW-7", "received", t0, [(t0, "submitted", {}), (t0 + day, "withdrawn", {})],
+                        withdrawn_at=t0 + day, withdrawn_reason="Overgestapt")
     upgrade()
     with db.engine.connect() as connection:
         found = dict(connection.execute(sa.text("SELECT id, ball_since FROM registration")).all())
@@ -151,3 +156,5 @@ def test_0008_fills_ball_since_from_each_registrations_event_trail(migration_app
     assert found[waiting] == t0 + 2 * day  # the processor since the wait began
     assert found[live] is None  # nobody has to act
     assert found[without_trail] == t0 + 6 * day  # no trail: the team since its step began
+    assert found[resumed] == t0 + 2 * day  # a.s.r. again since the wait ended, not since the step began
+    assert found[withdrawn] is None  # nobody has to act while withdrawn

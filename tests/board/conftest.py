@@ -1,5 +1,6 @@
-"""Helpers for the board tests: logged-in staff, many registrations inserted in
-bulk, reading columns out of the HTML, and counting SQL statements."""
+"""Helpers for the board tests: many registrations inserted in bulk, reading
+columns out of the HTML, and counting SQL statements. Logged-in staff come from
+tests/factories.py (login_as)."""
 
 from __future__ import annotations
 
@@ -17,36 +18,11 @@ from caseapp.models import (
     Event,
     PolicyRecord,
     Registration,
-    User,
     utcnow,
 )
 from caseapp.workflow import STEPS
-from tests.factories import log_in
 
 HTMX_PARTIAL = {"HX-Request": "true", "HX-Request-Type": "partial"}
-
-
-@pytest.fixture()
-def login_as(app, client):
-    """Create a staff user with `role` and give the test client their session.
-
-    The password login itself is tested in tests/auth; here it would only cost two
-    deliberately slow argon2 hashes per test, so the user gets an unusable password
-    and the session Flask-Login would have written after logging in.
-    """
-    counter = {"n": 0}
-
-    def _login(role: str = "asr", name: str | None = None):
-        counter["n"] += 1
-        n = counter["n"]
-        user = User(email=f"board-{role}{n}@example.nl", name=name or f"{role.capitalize()} Collega {n}",
-                    role=role, password_hash="!")
-        db.session.add(user)
-        db.session.commit()
-        log_in(client, user)
-        return user
-
-    return _login
 
 
 @pytest.fixture()

@@ -36,12 +36,30 @@ def _board(client) -> str:
     return response.get_data(as_text=True)
 
 
-def test_a_second_view_shows_the_same_board(client, login_as, add_registrations):
+def _count_card_renders(client, monkeypatch) -> list[None]:
+    """Count the renders of the card template (one entry per render). The Jinja
+    environment keeps one Template object per name, the one the board's kit renders."""
+    template = client.application.jinja_env.get_template("board/_card.html")
+    renders: list[None] = []
+    render = template.render
+
+    def counting(*args, **kwargs):
+        renders.append(None)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(template, "render", counting)
+    return renders
+
+
+def test_a_second_view_shows_the_same_board(client, login_as, add_registrations, monkeypatch):
     login_as("admin")
     add_registrations(40)
+    renders = _count_card_renders(client, monkeypatch)
     first = _board(client)
-    assert len(client.application.extensions["board_card_cache"]._items) == 40
+    assert len(renders) == 40
+    renders.clear()
     assert _without_tokens(_board(client)) == _without_tokens(first)
+    assert len(renders) == 0  # every card from the cache
 
 
 def test_the_board_with_and_without_the_cache_is_the_same_page(client, login_as, add_registrations, make_app):

@@ -10,6 +10,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.factories import valid_intake_form
+
 # Label of each intake text field, as the processor reads it.
 INTAKE_LABELS = {
     "processor_name": "Bedrijfsnaam salarisverwerker",
@@ -22,14 +24,8 @@ INTAKE_LABELS = {
 # Fields that HTMX checks on blur.
 INLINE_CHECKED = {"contract_number", "payroll_tax_number", "loket_employer_id"}
 
-VALID_INTAKE = {
-    "processor_name": "Salarisbureau Noord B.V.",
-    "processor_email": "loket@salarisnoord.nl",
-    "employer_name": "Bakkerij Van Dam",
-    "contract_number": "A0201234567",
-    "payroll_tax_number": "123456782L01",
-    "loket_employer_id": "b14acd0d-75d7-4fc8-8b22-4a3924585cab",
-}
+# The valid text fields of tests/factories.valid_intake_form, in the order of INTAKE_LABELS.
+VALID_INTAKE = {name: valid_intake_form()[name] for name in INTAKE_LABELS}
 PROCESSOR_STEP_TITLES = [
     "Voorwaarden controleren",
     "Werkgever aanmelden bij a.s.r.",
