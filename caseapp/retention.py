@@ -28,6 +28,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import click
@@ -199,29 +200,39 @@ _REFERENCE = re.compile(r"^AW-\d{4}-\d{5}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
-def _vocabulary() -> set[str]:
+@lru_cache(maxsize=1)  # the same for every registration of a purge run: the code's own words
+def _vocabulary() -> frozenset[str]:
     column_names = {
         column.name for table in db.metadata.sorted_tables for column in table.columns
     }
-    return (
+    return frozenset(
         set(STEPS) | set(PREREQUISITE_KEYS) | set(models.CONTACT_CHANNELS) | set(models.ROLES) | column_names
         | {"monthly", "four_weekly", "yes", "no", "processor", "system", "queued", "sent", "failed", REMOVED}
     )
 
 
-def _keeps(value: str, personal: set[str], vocabulary: set[str]) -> bool:
-    if value.strip().lower() in {item.strip().lower() for item in personal}:
+def _folded(value: str) -> str:
+    return value.strip().lower()
+
+
+def _keeps(value: str, personal: frozenset[str], vocabulary: frozenset[str]) -> bool:
+    """`personal` folded with _folded."""
+    if _folded(value) in personal:
         return False
     return value in vocabulary or bool(_REFERENCE.match(value) or _ISO_DATE.match(value))
 
 
-def scrub(data: Any, personal: set[str], vocabulary: set[str] | None = None) -> Any:
+def scrub(data: Any, personal: set[str], vocabulary: frozenset[str] | None = None) -> Any:
     """A copy of `data` with every string that may be personal replaced by REMOVED."""
-    vocabulary = vocabulary if vocabulary is not None else _vocabulary()
+    folded = frozenset(_folded(item) for item in personal)
+    return _scrub(data, folded, vocabulary if vocabulary is not None else _vocabulary())
+
+
+def _scrub(data: Any, personal: frozenset[str], vocabulary: frozenset[str]) -> Any:
     if isinstance(data, dict):
-        return {key: scrub(value, personal, vocabulary) for key, value in data.items()}
+        return {key: _scrub(value, personal, vocabulary) for key, value in data.items()}
     if isinstance(data, list):
-        return [scrub(value, personal, vocabulary) for value in data]
+        return [_scrub(value, personal, vocabulary) for value in data]
     if isinstance(data, str):
         return data if _keeps(data, personal, vocabulary) else REMOVED
     return data

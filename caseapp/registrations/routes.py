@@ -129,12 +129,13 @@ def _hx_partial(dom_id: str, html: str) -> str:
     return f'<hx-partial hx-target="#{dom_id}" hx-swap="outerSync">{html}</hx-partial>'
 
 
-def _render(registration_id: int, dom_ids: list[str], status: int = 200, **state: Any):
+def _render(
+    registration_id: int, dom_ids: list[str], status: int = 200, loaded: Registration | None = None, **state: Any
+):
     """The full page, or for an HTMX partial request the first section plus the
-    others as <hx-partial>s. Always from freshly loaded data."""
-    registration = service.load_detail(registration_id)
-    if registration is None:
-        abort(404)
+    others as <hx-partial>s. Always from freshly loaded data: `loaded` is what
+    _load_detail returned in this request, if the route needed it first."""
+    registration = loaded or _load_detail(registration_id)
     context = _context(registration, page_error=status >= 400, **state)
     if is_partial():
         first, *rest = dict.fromkeys(dom_ids)  # ordered, without repeats
@@ -219,6 +220,13 @@ def _expected_version() -> int:
     return int(raw)
 
 
+def _load_detail(registration_id: int) -> Registration:
+    registration = service.load_detail(registration_id)
+    if registration is None:
+        abort(404)
+    return registration
+
+
 def _for_change(registration_id: int) -> Registration:
     registration = service.load_for_change(registration_id)
     if registration is None:
@@ -262,11 +270,12 @@ def policies(registration_id: int):
 @bp.get("/registrations/<int:registration_id>/policies/<int:policy_id>/edit")
 @roles_required("asr")
 def edit_policy(registration_id: int, policy_id: int):
-    registration = _for_change(registration_id)
+    registration = _load_detail(registration_id)
     if service.find_policy(registration, policy_id) is None:
         abort(404)
     response, _registration = _render(
-        registration_id, ["policies"], editing_policy=policy_id, focus=f"policy-{policy_id}-first-field"
+        registration_id, ["policies"], loaded=registration, editing_policy=policy_id,
+        focus=f"policy-{policy_id}-first-field",
     )
     return response
 
