@@ -10,7 +10,6 @@ import uuid
 import pytest
 
 from caseapp import create_app
-from caseapp.auth.passwords import hash_password
 from caseapp.config import ProductionConfig, TestConfig
 from caseapp.extensions import db
 from caseapp.models import User
@@ -59,14 +58,12 @@ def delete_redis_keys(url: str, prefix: str) -> None:
 
 
 @pytest.fixture()
-def make_staff_user(app):
+def make_staff_user(make_user):
+    """make_user with an e-mail address first and a name taken from it."""
+
     def _make(email: str = "medewerker@example.nl", role: str = "asr", active: bool = True,
               password: str = "geheim-wachtwoord") -> User:
-        user = User(email=email, name=email.split("@")[0], role=role, active=active,
-                    password_hash=hash_password(password))
-        db.session.add(user)
-        db.session.commit()
-        return user
+        return make_user(role, email=email, name=email.split("@")[0], password=password, active=active)
 
     return _make
 
