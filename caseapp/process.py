@@ -1,0 +1,297 @@
+"""The vocabulary of the process: the steps and who owns them, the teams and
+roles, the prerequisites of step 1, and the other closed lists (pay frequency,
+contact channel). The ground floor: it imports nothing of ours, and everything
+else reads these words from here (models build their CHECK constraints from
+the enums, templates get this module as `process`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+
+class Labelled(StrEnum):
+    """A closed list of stored values, each with a translated label."""
+
+    @property
+    def label(self) -> Any:
+        return self._labels()[self.value]
+
+    @classmethod
+    def _labels(cls) -> dict[str, Any]:  # pragma: no cover - every subclass has its own
+        raise NotImplementedError
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+    @classmethod
+    def labels(cls) -> dict[str, Any]:
+        """{value: label}, in list order."""
+        return {member.value: member.label for member in cls}
+
+    @classmethod
+    def check(cls, column: str) -> str:
+        """The SQL of a CHECK constraint that allows exactly these values in `column`."""
+        return f"{column} IN ({', '.join(repr(value) for value in cls.values())})"
+
+
+# ---------------------------------------------------------------------------
+# Teams and roles
+# ---------------------------------------------------------------------------
+
+
+class Team(Labelled):
+    """The parties that can have the ball: the two teams and the processor."""
+
+    ASR = "asr"
+    KEYLANE = "keylane"
+    PROCESSOR = "processor"
+
+    @classmethod
+    def _labels(cls) -> dict[str, Any]:
+        return {"asr": _l("a.s.r."), "keylane": _l("Keylane"), "processor": _l("Salarisverwerker")}
+
+
+class Role(Labelled):
+    """Staff roles: the two teams, and administrators (who act for every team)."""
+
+    ASR = "asr"
+    KEYLANE = "keylane"
+    ADMIN = "admin"
+
+    @classmethod
+    def _labels(cls) -> dict[str, Any]:
+        return {"asr": _l("a.s.r."), "keylane": _l("Keylane"), "admin": _l("beheerder")}
+
+
+ROLES = Role.values()
+TEAMS = (Team.ASR.value, Team.KEYLANE.value)  # the teams that own steps
+TEAM_LABELS = Team.labels()
+ROLE_LABELS = Role.labels()
+
+
+# ---------------------------------------------------------------------------
+# Steps
+# ---------------------------------------------------------------------------
+
+
+class Step(Labelled):
+    """The internal steps, in board order."""
+
+    RECEIVED = "received"
+    POLICY = "policy"
+    SETUP = "setup"
+    REALISED = "realised"
+    LIVE = "live"
+
+    @classmethod
+    def _labels(cls) -> dict[str, Any]:
+        return {
+            "received": _l("Nieuw"),
+            "policy": _l("Polisgegevens"),
+            "setup": _l("Inrichting Keylane"),
+            "realised": _l("Gerealiseerd"),
+            "live": _l("Eerste uitwisseling geweest"),
+        }
+
+    @property
+    def owner(self) -> Optional[str]:
+        """The team that has to act in this step (None: nobody, the end)."""
+        return _STEP_OWNERS[self.value]
+
+
+_STEP_OWNERS = {"received": "asr", "policy": "asr", "setup": "keylane", "realised": "keylane", "live": None}
+
+STEPS = Step.values()
+STEP_LABELS = Step.labels()
+STEP_OWNERS: dict[str, Optional[str]] = dict(_STEP_OWNERS)
+TERMINAL_STEPS = (Step.LIVE.value,)
+OPEN_STEPS = tuple(step for step in STEPS if step not in TERMINAL_STEPS)
+# Keylane works the authorisation checklist, and sets the first-exchange date,
+# while it sets up the link (and may correct both after).
+KEYLANE_STEPS = (Step.SETUP.value, Step.REALISED.value)
+
+
+def owner_of(step: Optional[str]) -> Optional[str]:
+    return STEP_OWNERS.get(step or "")
+
+
+def team_steps(team: str) -> tuple[str, ...]:
+    """The steps `team` ("asr" or "keylane") owns, in board order."""
+    return tuple(step for step in STEPS if STEP_OWNERS[step] == team)
+
+
+def next_step(step: str) -> Optional[str]:
+    index = STEPS.index(step)
+    return STEPS[index + 1] if index + 1 < len(STEPS) else None
+
+
+def previous_step(step: str) -> Optional[str]:
+    index = STEPS.index(step)
+    return STEPS[index - 1] if index > 0 else None
+
+
+def party_for(step: Optional[str], waiting: bool, withdrawn: bool) -> Optional[str]:
+    """Who has to act in a state: the team that owns the step, the processor while
+    the registration waits on them, nobody while withdrawn or once live."""
+    if step is None or withdrawn or step not in OPEN_STEPS:
+        return None
+    if waiting:
+        return Team.PROCESSOR.value
+    return STEP_OWNERS.get(step)
+
+
+def is_open(step: str, withdrawn: bool) -> bool:
+    """Still in the process: not withdrawn and not at the end."""
+    return not withdrawn and step in OPEN_STEPS
+
+
+def open_condition(step: Any, withdrawn_at: Any) -> sa.ColumnElement[bool]:
+    """The one SQL condition for an open registration, over its step and
+    withdrawn_at columns (Registration.open_condition() passes its own)."""
+    return sa.and_(withdrawn_at.is_(None), step.in_(OPEN_STEPS))
+
+
+# ---------------------------------------------------------------------------
+# Intake choices and the contact log
+# ---------------------------------------------------------------------------
+
+
+class PayFrequency(Labelled):
+    MONTHLY = "monthly"
+    FOUR_WEEKLY = "four_weekly"
+
+    @classmethod
+    def _labels(cls) -> dict[str, Any]:
+        return {"monthly": _l("Per maand"), "four_weekly": _l("Per vier weken")}
+
+
+class ContactChannel(Labelled):
+    """Shown in Dutch as the brief of the contact log asks: telefoon, e-mail, Teams/overleg, anders."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    MEETING = "meeting"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls) -> dict[str, Any]:
+        return {"phone": _l("telefoon"), "email": _l("e-mail"), "meeting": _l("Teams/overleg"), "other": _l("anders")}
+
+
+PAY_FREQUENCY_LABELS = PayFrequency.labels()
+CHANNEL_LABELS = ContactChannel.labels()
+
+
+# ---------------------------------------------------------------------------
+# Step 1 of the manual: the Loket.nl user for the link and its six rights. The
+# processor confirms each on the intake page; Keylane ticks each in setup.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    key: str
+    group: str  # "user" (the Loket.nl user) or "right" (a right of that user)
+    label: Any
+    help: Any
+
+
+PREREQUISITES: tuple[Prerequisite, ...] = (
+    Prerequisite(
+        "standard_user",
+        "user",
+        _l("Nieuwe standaardgebruiker in Loket.nl"),
+        _l(
+            "Maak een nieuwe gebruiker van het type standaard aan. Een webservicegebruiker werkt "
+            "niet voor deze koppeling."
+        ),
+    ),
+    Prerequisite(
+        "dedicated_user",
+        "user",
+        _l("Alleen voor deze koppeling"),
+        _l("De gebruiker wordt alleen voor de salariskoppeling met a.s.r. gebruikt, voor niets anders."),
+    ),
+    Prerequisite(
+        "active_user",
+        "user",
+        _l("Gebruiker is actief"),
+        _l("De gebruiker is actief en niet geblokkeerd."),
+    ),
+    Prerequisite(
+        "employer_access",
+        "user",
+        _l("Toegang tot de werkgever"),
+        _l(
+            "De gebruiker heeft toegang tot de werkgever(s), via een team of rechtstreeks bij de "
+            "werkgever."
+        ),
+    ),
+    Prerequisite(
+        "right_bsn",
+        "right",
+        _l("Beheren en raadplegen BSN"),
+        _l("Nodig om medewerkers bij a.s.r. aan de juiste persoon te koppelen."),
+    ),
+    Prerequisite(
+        "right_rewards",
+        "right",
+        _l("Raadplegen beloningen"),
+        _l("Nodig voor de loongegevens waarop de pensioenpremie is gebaseerd."),
+    ),
+    Prerequisite(
+        "right_employments",
+        "right",
+        _l("Raadplegen dienstverbanden"),
+        _l("Nodig voor begin- en einddatum en de aard van het dienstverband."),
+    ),
+    Prerequisite(
+        "right_hrm",
+        "right",
+        _l("Raadplegen HRM"),
+        _l("Nodig voor de persoonsgegevens van de medewerkers."),
+    ),
+    Prerequisite(
+        "right_payroll_output",
+        "right",
+        _l("Raadplegen loonoutput beperkt"),
+        _l("Nodig voor de uitkomsten van de salarisverwerking."),
+    ),
+    Prerequisite(
+        "right_variable_data",
+        "right",
+        _l("Raadplegen variabele gegevens"),
+        _l("Nodig voor variabele gegevens per periode, zoals uren en toeslagen."),
+    ),
+)
+PREREQUISITE_KEYS = tuple(p.key for p in PREREQUISITES)
+PREREQUISITE_LABELS = {p.key: p.label for p in PREREQUISITES}
+
+
+def prerequisite_groups() -> list[tuple[str, Any, list[Prerequisite]]]:
+    """The prerequisites as the pages group them: the user, then its six rights."""
+    return [
+        ("user", _l("De Loket.nl-gebruiker"), [p for p in PREREQUISITES if p.group == "user"]),
+        ("right", _l("De zes rechten"), [p for p in PREREQUISITES if p.group == "right"]),
+    ]
+
+
+# What happens after a submission, as the confirmation page and mail tell it.
+WHAT_HAPPENS_NEXT_TITLE = _l("Wat gebeurt er nu?")
+WHAT_HAPPENS_NEXT = (
+    _l("a.s.r. controleert uw aanmelding en voegt de polisgegevens van de werkgever toe."),
+    _l(
+        "Keylane, de technische partner van a.s.r., richt de koppeling in. Keylane neemt contact met u op om de "
+        "autorisaties in Loket.nl samen te controleren."
+    ),
+    _l(
+        "Zodra de koppeling klaar is, ontvangt u een e-mail met de datum waarop de eerste salarisgegevens worden "
+        "uitgewisseld."
+    ),
+)
