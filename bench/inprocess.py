@@ -24,8 +24,8 @@ from caseapp import create_app
 from caseapp.config import Config
 from caseapp.extensions import db
 from caseapp.models import Registration, User
+from caseapp.process import PREREQUISITE_KEYS
 from caseapp.security import LOGIN_AT
-from caseapp.workflow import PREREQUISITE_KEYS
 
 from .seed import status_token, tax_number
 from .stats import load_average, summary

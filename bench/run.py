@@ -34,11 +34,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from . import budgets as budget_checks
-from . import report
 from caseapp.extensions import db
 from caseapp.models import User
 
+from . import budgets as budget_checks
+from . import report
 from .databases import fresh_database, migrate_and_seed, server_version
 from .inprocess import (
     board_statements,

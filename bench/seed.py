@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from stdnum.nl import bsn
 
 from caseapp.auth.passwords import hash_password
+from caseapp.dates import utcnow
 from caseapp.extensions import db
 from caseapp.insight.clocks import ball_since_after
 from caseapp.models import (
@@ -33,9 +34,8 @@ from caseapp.models import (
     Registration,
     User,
     hash_token,
-    utcnow,
 )
-from caseapp.workflow import PREREQUISITE_KEYS, STEPS
+from caseapp.process import PREREQUISITE_KEYS, STEPS
 
 CHUNK = 2000
 STAFF_PASSWORD = "bench-wachtwoord"

@@ -98,7 +98,7 @@ def _register_cli(app: Flask) -> None:
     from .auth.cli import users_cli
     from .demo import demo_data_command
     from .insight.digest import digest_cli
-    from .mail import outbox_cli
+    from .outbox.cli import outbox_cli
     from .retention import retention_cli
 
     app.cli.add_command(demo_data_command)

@@ -11,6 +11,8 @@ from flask.cli import with_appcontext
 from stdnum.nl import bsn
 
 from .auth.passwords import hash_password
+from .changes import record_event
+from .dates import utcnow
 from .extensions import db
 from .insight.clocks import load_clocks
 from .intake.service import IntakeData, create_registration
@@ -21,9 +23,8 @@ from .models import (
     PolicyRecord,
     Registration,
     User,
-    utcnow,
 )
-from .workflow import PREREQUISITE_KEYS, STEPS, record_event
+from .process import PREREQUISITE_KEYS, STEPS
 
 DEMO_PASSWORD = "demo-wachtwoord"
 DEMO_USERS = [

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 
+from . import process
+from .dates import utcnow
 from .extensions import db
-
-
-def utcnow() -> datetime:
-    """Naive UTC: stored the same on SQLite and PostgreSQL, shown in Amsterdam time."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+from .process import ContactChannel, PayFrequency, Role, Step
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
-
-ROLES = ("asr", "keylane", "admin")
 
 # The registration columns the board's text search looks in (caseapp.board.service).
 SEARCHED_COLUMNS = ("employer_name", "processor_name", "reference", "contract_number", "payroll_tax_number")
@@ -59,7 +56,7 @@ class User(UserMixin, db.Model):
     session_version: so.Mapped[int] = so.mapped_column(default=1)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
-    __table_args__ = (sa.CheckConstraint("role IN ('asr', 'keylane', 'admin')", name="role"),)
+    __table_args__ = (sa.CheckConstraint(Role.check("role"), name="role"),)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -104,7 +101,7 @@ class Registration(db.Model):
     intake_checked: so.Mapped[bool] = so.mapped_column(default=False)
 
     # Where it is in the process.
-    step: so.Mapped[str] = so.mapped_column(sa.String(16), default="received")
+    step: so.Mapped[str] = so.mapped_column(sa.String(16), default=Step.RECEIVED.value)
     step_entered_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     assignee_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
     waiting_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
@@ -158,10 +155,8 @@ class Registration(db.Model):
     )
 
     __table_args__ = (
-        sa.CheckConstraint(
-            "step IN ('received', 'policy', 'setup', 'realised', 'live')", name="step"
-        ),
-        sa.CheckConstraint("pay_frequency IN ('monthly', 'four_weekly')", name="pay_frequency"),
+        sa.CheckConstraint(Step.check("step"), name="step"),
+        sa.CheckConstraint(PayFrequency.check("pay_frequency"), name="pay_frequency"),
         # The board lists each column oldest-in-step first.
         sa.Index("ix_registration_board", "step", "step_entered_at", "id"),
         # The board's count per column, read from the index alone: the step and
@@ -198,9 +193,15 @@ class Registration(db.Model):
     def is_waiting(self) -> bool:
         return self.waiting_since is not None
 
-    @property
+    @hybrid_property
     def is_open(self) -> bool:
-        return not self.is_withdrawn and self.step != "live"
+        """Still in the process (not withdrawn, not live); in a query, process.open_condition."""
+        return process.is_open(self.step, self.is_withdrawn)
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls) -> sa.ColumnElement[bool]:
+        return process.open_condition(cls.step, cls.withdrawn_at)
 
     def __repr__(self) -> str:
         return f"<Registration {self.reference} {self.step}>"
@@ -255,7 +256,7 @@ class PolicyRecord(db.Model):
 
 
 class AuthorisationCheck(db.Model):
-    """One ticked prerequisite of step 1 (see workflow.PREREQUISITES); absent = not ticked."""
+    """One ticked prerequisite of step 1 (see process.PREREQUISITES); absent = not ticked."""
 
     __tablename__ = "authorisation_check"
 
@@ -271,9 +272,6 @@ class AuthorisationCheck(db.Model):
     checked_by: so.Mapped[Optional[User]] = so.relationship(lazy="raise_on_sql")
 
     __table_args__ = (sa.UniqueConstraint("registration_id", "key", name="uq_check_key"),)
-
-
-CONTACT_CHANNELS = ("phone", "email", "meeting", "other")
 
 
 class ContactLogEntry(db.Model):
@@ -294,7 +292,7 @@ class ContactLogEntry(db.Model):
     author: so.Mapped[Optional[User]] = so.relationship(lazy="raise_on_sql")
 
     __table_args__ = (
-        sa.CheckConstraint("channel IN ('phone', 'email', 'meeting', 'other')", name="channel"),
+        sa.CheckConstraint(ContactChannel.check("channel"), name="channel"),
         # A registration's latest contact (the stale and due rules), found at
         # the end of this index instead of among all of its contacts.
         sa.Index("ix_contact_log_entry_latest", "registration_id", "occurred_at", "id"),
@@ -345,7 +343,7 @@ class OutboxMessage(db.Model):
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.String(1000))
     # Set by the sender that claimed the message; next_attempt_at is then the end
-    # of its lease. Cleared when the outcome is recorded (see mail.py).
+    # of its lease. Cleared when the outcome is recorded (see outbox/sender.py).
     claim_token: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     sent_at: so.Mapped[Optional[datetime]]

@@ -35,10 +35,18 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from . import models
+from .changes import record_event
+from .dates import utcnow
 from .extensions import db
-from .models import ContactLogEntry, Event, OutboxMessage, PolicyRecord, Registration, hash_token, utcnow
-from .workflow import PREREQUISITE_KEYS, STEPS, record_event
+from .models import (
+    ContactLogEntry,
+    Event,
+    OutboxMessage,
+    PolicyRecord,
+    Registration,
+    hash_token,
+)
+from .process import PREREQUISITE_KEYS, ROLES, STEPS, ContactChannel
 
 REMOVED = "[verwijderd]"
 PURGED_EVENT = "personal_data_purged"
@@ -206,7 +214,7 @@ def _vocabulary() -> frozenset[str]:
         column.name for table in db.metadata.sorted_tables for column in table.columns
     }
     return frozenset(
-        set(STEPS) | set(PREREQUISITE_KEYS) | set(models.CONTACT_CHANNELS) | set(models.ROLES) | column_names
+        set(STEPS) | set(PREREQUISITE_KEYS) | set(ContactChannel.values()) | set(ROLES) | column_names
         | {"monthly", "four_weekly", "yes", "no", "processor", "system", "queued", "sent", "failed", REMOVED}
     )
 

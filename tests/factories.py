@@ -17,7 +17,7 @@ _counter = itertools.count(1)
 
 def valid_intake_form(**overrides) -> dict[str, str]:
     """A complete, valid intake POST body, as a browser would send it."""
-    from caseapp.workflow import PREREQUISITE_KEYS
+    from caseapp.process import PREREQUISITE_KEYS
 
     data = {
         "processor_name": "Salarisbureau Noord B.V.",

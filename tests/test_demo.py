@@ -2,7 +2,7 @@ import sqlalchemy as sa
 
 from caseapp.extensions import db
 from caseapp.models import Registration, User
-from caseapp.workflow import STEPS
+from caseapp.process import STEPS
 
 
 def test_demo_data_fills_every_step_and_is_idempotent(runner):

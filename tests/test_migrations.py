@@ -11,7 +11,11 @@ from flask_migrate import downgrade, upgrade
 from caseapp import create_app
 from caseapp.config import TestConfig
 from caseapp.extensions import db
-from caseapp.models import POSTGRESQL_ONLY_INDEXES, SEARCHED_COLUMNS, include_in_schema_compare
+from caseapp.models import (
+    POSTGRESQL_ONLY_INDEXES,
+    SEARCHED_COLUMNS,
+    include_in_schema_compare,
+)
 from tests.conftest import create_throwaway_database, drop_database
 
 

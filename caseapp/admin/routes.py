@@ -11,11 +11,11 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import mail
 from ..auth.access import admin_required
 from ..extensions import db
 from ..htmx import render_view
 from ..models import OutboxMessage
+from ..outbox import queue, sender
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -36,7 +36,7 @@ def outbox_index():
         counts=_counts_by_status(),
         status_filter=status,
         status_labels=STATUS_LABELS,
-        smtp_configured=mail.smtp_configured(),
+        smtp_configured=sender.smtp_configured(),
         limit=LIST_LIMIT,
     )
 
@@ -48,7 +48,7 @@ def outbox_detail(message_id: int):
         "admin/outbox_detail.html",
         message=_message_or_404(message_id),
         status_labels=STATUS_LABELS,
-        smtp_configured=mail.smtp_configured(),
+        smtp_configured=sender.smtp_configured(),
     )
 
 
@@ -56,7 +56,7 @@ def outbox_detail(message_id: int):
 @admin_required
 def outbox_resend(message_id: int):
     message = _message_or_404(message_id)
-    queued = mail.resend(message)
+    queued = queue.resend(message)
     db.session.commit()
     if queued is None:
         flash(_("Dit bericht wordt op dit moment verzonden. Opnieuw versturen kan daarna."), "warning")

@@ -5,8 +5,8 @@ swap the login page into a fragment). Logged-in users without the role get 403."
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlsplit
 from typing import Callable
+from urllib.parse import urlsplit
 
 from flask import abort, make_response, redirect, request, url_for
 from flask_login import current_user

@@ -12,7 +12,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..models import ROLES, User
+from ..models import User
+from ..process import ROLES
 from ..security import revoke_sessions
 from .passwords import hash_password
 

@@ -24,12 +24,12 @@ from functools import lru_cache
 from typing import Callable, Iterable, Optional
 
 from flask import current_app, g, request, url_for
-from flask_babel import gettext as _
 from flask_babel import format_date, get_locale, ngettext
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from .. import workflow
+from .. import process
 from .service import BoardFilters, Card
 
 
@@ -69,7 +69,7 @@ class CardKit:
         # filters (in its URLs), where the app is mounted, the contract prefix.
         self.cache_key = (str(get_locale()), filters, request.script_root, current_app.config["CONTRACT_PREFIX"])
         args = filters.to_args()
-        labels = {step: str(label) for step, label in workflow.STEP_LABELS.items()}
+        labels = {step: str(label) for step, label in process.STEP_LABELS.items()}
 
         self.icon = icon
         self.detail_url: Callable[[int], str] = UrlPattern("registrations.detail", "registration_id")
@@ -99,7 +99,7 @@ class CardKit:
 
         # The ball-in-court line (caseapp.insight.rules.Insight).
         self.has_ball = {
-            party: _("%(party)s aan zet", party=label) for party, label in workflow.TEAM_LABELS.items()
+            party: _("%(party)s aan zet", party=label) for party, label in process.TEAM_LABELS.items()
         }
         self.nobody = _("Niemand aan zet")
         self.less_than_a_day = _("minder dan een dag")

@@ -10,12 +10,21 @@ from __future__ import annotations
 from typing import Optional
 
 import sqlalchemy.orm as so
-from flask import Blueprint, abort, flash, get_flashed_messages, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_flashed_messages,
+    redirect,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import workflow
+from .. import permissions, process, workflow
 from ..auth.access import staff_required
+from ..changes import WorkflowError, transaction
 from ..extensions import db
 from ..htmx import is_htmx, is_partial, render_view
 from ..models import Registration
@@ -37,8 +46,8 @@ DIRECTIONS = ("next", "back")
 @bp.context_processor
 def board_context() -> dict:
     return {
-        "step_labels": workflow.STEP_LABELS,
-        "team_labels": workflow.TEAM_LABELS,
+        "step_labels": process.STEP_LABELS,
+        "team_labels": process.TEAM_LABELS,
         "card_kit": card_kit,
     }
 
@@ -105,14 +114,14 @@ def _direction(raw: Optional[str]) -> str:
 
 def _move_context(registration: Registration, direction: str, filters: BoardFilters, **extra):
     if direction == "next":
-        target = workflow.next_step(registration.step)
+        target = process.next_step(registration.step)
         requirements = workflow.advance_requirements(registration)
     else:
-        target = workflow.previous_step(registration.step)
+        target = process.previous_step(registration.step)
         requirements = []
     if target is None:
         abort(400)
-    label = workflow.STEP_LABELS[target]
+    label = process.STEP_LABELS[target]
     return dict(
         title=_("Naar %(step)s", step=label) if direction == "next" else _("Terug naar %(step)s", step=label),
         registration=registration,
@@ -133,7 +142,7 @@ def move_form(registration_id: int):
     direction = _direction(request.args.get("direction"))
     filters = BoardFilters.from_args(request.args)
     registration = _load_for_move(registration_id)
-    if not workflow.acts_for(current_user, workflow.owner_of(registration.step)):
+    if not permissions.acts_for(current_user, process.owner_of(registration.step)):
         abort(403)
     enhance = is_partial()
     context = _move_context(registration, direction, filters, enhance=enhance, error=None, reason="")
@@ -158,7 +167,7 @@ def move():
     from_step, reference = registration.step, registration.reference
     reason = request.form.get("reason", "")
     try:
-        with workflow.transaction():
+        with transaction():
             if direction == "next":
                 to_step = workflow.advance(
                     registration,
@@ -168,10 +177,10 @@ def move():
                 )
             else:
                 to_step = workflow.move_back(registration, current_user, reason, expected_version=version)
-    except workflow.WorkflowError as error:
+    except WorkflowError as error:
         return _refused(error, registration_id, direction, filters, reason)
 
-    message = _("%(reference)s staat nu in %(step)s.", reference=reference, step=workflow.STEP_LABELS[to_step])
+    message = _("%(reference)s staat nu in %(step)s.", reference=reference, step=process.STEP_LABELS[to_step])
     if not is_htmx():
         flash(message, "success")
         return redirect(board_url(filters, anchor=f"card-{registration_id}"), code=303)
@@ -191,7 +200,7 @@ def move():
     )
 
 
-def _refused(error: workflow.WorkflowError, registration_id: int, direction: str, filters: BoardFilters, reason: str):
+def _refused(error: WorkflowError, registration_id: int, direction: str, filters: BoardFilters, reason: str):
     """A refused move: the workflow's Dutch message, in place on the card (HTMX), on the
     confirmation page it came from, or as a notice on the board."""
     status = error.status_code

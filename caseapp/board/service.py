@@ -30,10 +30,24 @@ from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 
-from .. import workflow
+from .. import permissions, process, workflow
+from ..dates import local_date, utcnow
 from ..extensions import db
-from ..insight.rules import CONTACT_COLUMNS, Insight, assess_row, latest_contact, local_date, stale_limit
-from ..models import AuthorisationCheck, ContactLogEntry, Director, PolicyRecord, Registration, User, utcnow
+from ..insight.rules import (
+    CONTACT_COLUMNS,
+    Insight,
+    assess_row,
+    latest_contact,
+    stale_limit,
+)
+from ..models import (
+    AuthorisationCheck,
+    ContactLogEntry,
+    Director,
+    PolicyRecord,
+    Registration,
+    User,
+)
 
 PAGE_SIZE = 50
 TEAMS = ("asr", "keylane")
@@ -97,8 +111,8 @@ class BoardFilters:
     def steps(self) -> tuple[str, ...]:
         """The columns shown: all steps, or the steps of one team."""
         if self.team:
-            return workflow.team_steps(self.team)
-        return workflow.STEPS
+            return process.team_steps(self.team)
+        return process.STEPS
 
 
 def _flag(value: Optional[str]) -> bool:
@@ -245,11 +259,11 @@ class Column:
 
     @property
     def label(self) -> Any:
-        return workflow.STEP_LABELS[self.step]
+        return process.STEP_LABELS[self.step]
 
     @property
     def owner(self) -> Optional[str]:
-        return workflow.owner_of(self.step)
+        return process.owner_of(self.step)
 
     @property
     def next_cursor(self) -> Optional[Cursor]:
@@ -347,7 +361,7 @@ def _card_rows(
         .outerjoin(ContactLogEntry, ContactLogEntry.id == latest_contact(page.c.id))
     )
     rows = db.session.execute(statement).all()
-    order = {step: index for index, step in enumerate(workflow.STEPS)}
+    order = {step: index for index, step in enumerate(process.STEPS)}
     rows.sort(key=lambda row: (order[row.step], row.step_entered_at, row.id))
     return rows
 
@@ -389,7 +403,7 @@ def _attach_requirements(rows: list[sa.Row], cards: list[Card], user: User, step
     records and checks. Those are given to it here from the card rows plus one
     look-up per kind, instead of loading every registration with its children.
     """
-    movable = {step for step in steps if workflow.acts_for(user, workflow.owner_of(step))}
+    movable = {step for step in steps if permissions.acts_for(user, process.owner_of(step))}
     policies: dict[int, list[Any]] = {}
     checks: dict[int, list[Any]] = {}
     if "policy" in movable:
@@ -413,7 +427,7 @@ def _attach_requirements(rows: list[sa.Row], cards: list[Card], user: User, step
         if card.step not in movable or card.is_withdrawn:
             placed.append(card)
             continue
-        target = workflow.next_step(card.step)
+        target = process.next_step(card.step)
         missing: list[str] = []
         if target is not None:
             facts = SimpleNamespace(
@@ -427,7 +441,7 @@ def _attach_requirements(rows: list[sa.Row], cards: list[Card], user: User, step
             missing = workflow.advance_requirements(facts)  # type: ignore[arg-type]
         placed.append(card._replace(
             next_step=target,
-            previous_step=workflow.previous_step(card.step),
+            previous_step=process.previous_step(card.step),
             open_points=len(missing),
             ready=target is not None and not missing and not card.is_waiting,
         ))

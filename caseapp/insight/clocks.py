@@ -15,7 +15,7 @@ Time is attributed to the party that has to act:
 - nobody while withdrawn (`withdrawn` .. `reopened`) or once `live`.
 
 Per-step time is wall-clock time in the step, waiting included, withdrawn
-periods excluded. Who has to act in a state is workflow.party_for; the
+periods excluded. Who has to act in a state is process.party_for; the
 registration row keeps the current holder's start as `ball_since`, which
 `active_since` here must agree with.
 
@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Event
-from ..workflow import OPEN_STEPS, STEPS, party_for
+from ..process import OPEN_STEPS, STEPS, party_for
 
 PARTIES = ("asr", "keylane", "processor")
 # The kinds that move the ball; other events (assigned, contact_logged, ...) do not.

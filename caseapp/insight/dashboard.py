@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Registration
-from ..workflow import OPEN_STEPS, STEP_LABELS, STEPS, TEAM_LABELS
+from ..process import OPEN_STEPS, STEP_LABELS, STEPS, TEAM_LABELS
 from .charts import Chart, bar_chart, column_chart, duration_chart, flow_chart, number
 from .clocks import load_timelines
 from .rules import RULE_COLUMNS, Ball, ball_of

@@ -26,11 +26,13 @@ from flask import current_app, render_template
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
+from ..dates import local_date, local_midnight_utc, utcnow
 from ..extensions import db
-from ..models import Event, Registration, utcnow
-from ..workflow import STEP_LABELS, STEP_OWNERS, TEAM_LABELS, team_steps
+from ..models import Event, Registration
+from ..outbox import queue
+from ..process import STEP_LABELS, STEP_OWNERS, TEAM_LABELS, team_steps
 from .clocks import load_timelines
-from .rules import Insight, assess_row, local_date, local_midnight_utc, stale_limit, with_rule_facts
+from .rules import Insight, assess_row, stale_limit, with_rule_facts
 
 TEAMS = ("asr", "keylane")
 LIST_LIMIT = 25  # per section in the e-mail; the count is always complete
@@ -166,9 +168,7 @@ def build_digest(team: str, now: Optional[datetime] = None) -> DigestMessage:
 
 def queue_digest(message: DigestMessage) -> None:
     """Queue the digest in the outbox and commit; `outbox send` delivers it."""
-    from .. import mail
-
-    mail.queue_rendered("digest", to=message.recipient, subject=message.subject, text=message.text, html=message.html)
+    queue.add("digest", to=message.recipient, subject=message.subject, text=message.text, html=message.html)
     db.session.commit()
 
 

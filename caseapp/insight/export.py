@@ -19,10 +19,10 @@ from typing import Any, Iterable, Iterator, Mapping, Optional
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from ..dates import local_date
 from ..models import Registration, User
-from ..workflow import STEP_LABELS, TEAM_LABELS
-from .clocks import Clock, PARTIES, days, iter_clocks
-from .rules import local_date
+from ..process import STEP_LABELS, TEAM_LABELS
+from .clocks import PARTIES, Clock, days, iter_clocks
 
 BOM = "\ufeff"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

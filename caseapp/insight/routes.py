@@ -6,13 +6,12 @@ from flask import Blueprint, Response, request, stream_with_context
 from flask_login import current_user
 
 from ..auth.access import staff_required
+from ..dates import local_date, utcnow
 from ..htmx import render_view
-from ..models import utcnow
-from ..workflow import STEP_LABELS, STEPS, TEAM_LABELS
+from ..process import STEP_LABELS, STEPS, TEAM_LABELS
 from . import dashboard as dashboard_service
 from . import export
 from .charts import number
-from .rules import local_date
 from .work import work_for
 
 bp = Blueprint("insight", __name__)

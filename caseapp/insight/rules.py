@@ -8,124 +8,27 @@
 - **Due**: the latest contact log entry has a follow-up date that is today or
   earlier (Europe/Amsterdam). Logging a later contact answers it.
 
-Working days are Monday to Friday minus the Dutch public holidays of the
-Algemene termijnenwet (the legal list of "algemeen erkende feestdagen":
-Nieuwjaarsdag, tweede paasdag, Koningsdag, 5 mei, Hemelvaartsdag, tweede
-pinksterdag, eerste en tweede kerstdag). Goede Vrijdag is not on that list and
-counts as a working day. The arithmetic is plain functions over dates.
+Working days are caseapp.dates' (Monday to Friday minus the Dutch public
+holidays of the Algemene termijnenwet).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 from typing import Any, Optional, Union
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
+from ..dates import local_date, working_days_between
 from ..extensions import db
 from ..models import ContactLogEntry, Registration
-from ..workflow import STEP_OWNERS, party_for
+from ..process import STEP_OWNERS, party_for
 from .clocks import Clock, IdSource
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DEFAULT_STALE_WORKING_DAYS = 5
-
-
-# ---------------------------------------------------------------------------
-# Time zones: the database keeps naive UTC; the teams live in Amsterdam.
-# ---------------------------------------------------------------------------
-
-
-def local_date(moment: datetime) -> date:
-    """The Amsterdam calendar date of a naive-UTC timestamp."""
-    return moment.replace(tzinfo=timezone.utc).astimezone(AMSTERDAM).date()
-
-
-def local_midnight_utc(day: date) -> datetime:
-    """The naive-UTC instant at which `day` starts in Amsterdam."""
-    return datetime.combine(day, time(0), tzinfo=AMSTERDAM).astimezone(timezone.utc).replace(tzinfo=None)
-
-
-# ---------------------------------------------------------------------------
-# Working days
-# ---------------------------------------------------------------------------
-
-
-def easter_sunday(year: int) -> date:
-    """Western Easter (the anonymous Gregorian algorithm, Meeus/Jones/Butcher)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 (the algorithm's own name)
-    m = (a + 11 * h + 22 * l) // 451
-    month, day = divmod(h + l - 7 * m + 114, 31)
-    return date(year, month, day + 1)
-
-
-@lru_cache(maxsize=64)
-def dutch_holidays(year: int) -> frozenset[date]:
-    """The algemeen erkende feestdagen of the Algemene termijnenwet in `year`."""
-    easter = easter_sunday(year)
-    kings_day = date(year, 4, 27)
-    if kings_day.weekday() == 6:  # on a Sunday it moves to Saturday
-        kings_day = date(year, 4, 26)
-    return frozenset(
-        {
-            date(year, 1, 1),
-            easter + timedelta(days=1),  # tweede paasdag
-            kings_day,
-            date(year, 5, 5),  # Bevrijdingsdag
-            easter + timedelta(days=39),  # Hemelvaartsdag
-            easter + timedelta(days=50),  # tweede pinksterdag
-            date(year, 12, 25),
-            date(year, 12, 26),
-        }
-    )
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in dutch_holidays(day.year)
-
-
-@lru_cache(maxsize=4096)  # a board asks it for 250 cards, mostly the same few hundred date pairs
-def working_days_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end` (0 when end <= start).
-
-    So something that happened on Friday has been waiting 1 working day on
-    Monday, and 5 on the Friday after.
-    """
-    if end <= start:
-        return 0
-    total = 0
-    day = start + timedelta(days=1)
-    # Whole weeks at once, then the rest day by day; holidays subtracted after.
-    full_weeks, rest = divmod((end - day).days + 1, 7)
-    total += full_weeks * 5
-    for offset in range(rest):
-        if (day + timedelta(days=full_weeks * 7 + offset)).weekday() < 5:
-            total += 1
-    for year in range(start.year, end.year + 1):
-        total -= sum(1 for holiday in dutch_holidays(year) if start < holiday <= end and holiday.weekday() < 5)
-    return total
-
-
-def add_working_days(start: date, count: int) -> date:
-    """The date `count` working days after `start` (count >= 0)."""
-    day = start
-    while count > 0:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            count -= 1
-    return day
 
 
 # ---------------------------------------------------------------------------

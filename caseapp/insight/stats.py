@@ -25,13 +25,13 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Iterable, Optional, Sequence
 
-from ..workflow import OPEN_STEPS, STEPS
+from ..dates import local_date, local_midnight_utc
+from ..process import OPEN_STEPS, STEPS
 from .clocks import PARTIES, Timeline, days
-from .rules import local_date, local_midnight_utc
 
 DAILY_LIMIT = 92  # longer periods get weekly points in the cumulative flow diagram
 MAX_PERIOD_DAYS = 3 * 366

@@ -16,10 +16,11 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from ..dates import local_date
 from ..extensions import db
 from ..models import Registration, User
-from ..workflow import OPEN_STEPS, team_steps
-from .rules import Insight, assess_row, local_date, stale_limit, with_rule_facts
+from ..process import OPEN_STEPS, team_steps
+from .rules import Insight, assess_row, stale_limit, with_rule_facts
 
 
 def scope_condition(user: User) -> sa.ColumnElement[bool]:

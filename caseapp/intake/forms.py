@@ -9,11 +9,20 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, Field, FieldList, Form, FormField, RadioField, SelectChoice, StringField
+from wtforms import (
+    BooleanField,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectChoice,
+    StringField,
+)
 from wtforms.validators import AnyOf, DataRequired, InputRequired, ValidationError
 
 from .. import validators
-from ..workflow import PREREQUISITES
+from ..process import PREREQUISITES
 
 PAY_FREQUENCIES = [SelectChoice("monthly", _l("Per maand")), SelectChoice("four_weekly", _l("Per vier weken"))]
 YES_NO = [SelectChoice("yes", _l("Ja")), SelectChoice("no", _l("Nee"))]

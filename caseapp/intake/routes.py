@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 
 from ..htmx import is_partial, render_view
+from ..intake.status import processor_steps
 from ..security import limit_per_ip
-from ..workflow import processor_steps
 from . import service
 from .forms import IntakeForm, renumber_directors
 

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from .. import mail
+from .. import notifications
+from ..changes import record_event
+from ..dates import utcnow
 from ..extensions import db
-from ..models import Director, ReferenceCounter, Registration, hash_token, utcnow
-from ..workflow import OPEN_STEPS, record_event
+from ..models import Director, ReferenceCounter, Registration, hash_token
 
 
 @dataclass
@@ -59,8 +60,7 @@ def same_employer_open(payroll_tax_number: str, loket_employer_id: str) -> sa.Co
             Registration.payroll_tax_number == payroll_tax_number,
             Registration.loket_employer_id == loket_employer_id,
         ),
-        Registration.step.in_(OPEN_STEPS),
-        Registration.withdrawn_at.is_(None),
+        Registration.is_open,
     )
 
 
@@ -118,8 +118,7 @@ def create_registration(data: IntakeData) -> tuple[Registration, str]:
         possible_duplicate_of=duplicates,
         contract_prefix_warning=data.contract_prefix_warning,
     )
-    mail.queue_submission_received(registration, token)
-    mail.queue_new_registration(registration, possible_duplicate_of=duplicates)
+    notifications.submitted(registration, token, possible_duplicate_of=duplicates)
     reference = registration.reference
     db.session.commit()
     # The commit expires everything. Callers show and log the reference, which

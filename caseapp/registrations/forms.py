@@ -11,21 +11,28 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
-from wtforms import DateField, Form, RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
+from wtforms import (
+    DateField,
+    Form,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
+from ..dates import today_local, utcnow
 from ..intake.forms import IntakeForm
-from ..models import CONTACT_CHANNELS, Registration, utcnow
-from ..workflow import PREREQUISITES, today_local
-
-# Shown in Dutch as the brief of the contact log asks: telefoon, e-mail, Teams/overleg, anders.
-CHANNEL_LABELS = {
-    "phone": _l("telefoon"),
-    "email": _l("e-mail"),
-    "meeting": _l("Teams/overleg"),
-    "other": _l("anders"),
-}
-assert set(CHANNEL_LABELS) == set(CONTACT_CHANNELS)
+from ..models import Registration
+from ..process import CHANNEL_LABELS, PREREQUISITES
 
 
 def _strip(value):

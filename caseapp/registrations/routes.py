@@ -18,20 +18,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
-from .. import workflow
+from .. import dates, process, workflow
 from ..auth.access import roles_required, staff_required
+from ..changes import StaleRegistration, WorkflowError, transaction
+from ..dates import utcnow
 from ..extensions import db
 from ..htmx import is_partial, trigger
-from ..models import Registration, User, utcnow
-from ..workflow import PREREQUISITES, STEP_LABELS, STEPS, TEAM_LABELS, StaleRegistration, WorkflowError
+from ..models import Registration, User
+from ..process import PREREQUISITES, STEP_LABELS, STEPS, TEAM_LABELS
 from . import service, timeline
-from .forms import CHANNEL_LABELS, ContactForm, FirstExchangeDateForm, IntakeEditForm, PolicyForm
+from .forms import (
+    CHANNEL_LABELS,
+    ContactForm,
+    FirstExchangeDateForm,
+    IntakeEditForm,
+    PolicyForm,
+)
 
 bp = Blueprint("registrations", __name__)
 
@@ -98,9 +115,9 @@ def _context(
         "steps": [(s, STEP_LABELS[s], "done" if i < step_index else "current" if i == step_index else "todo")
                   for i, s in enumerate(STEPS)],
         "step_label": STEP_LABELS[step],
-        "owner_label": TEAM_LABELS.get(workflow.owner_of(step) or "", ""),
-        "next_label": STEP_LABELS.get(workflow.next_step(step) or ""),
-        "previous_label": STEP_LABELS.get(workflow.previous_step(step) or ""),
+        "owner_label": TEAM_LABELS.get(process.owner_of(step) or "", ""),
+        "next_label": STEP_LABELS.get(process.next_step(step) or ""),
+        "previous_label": STEP_LABELS.get(process.previous_step(step) or ""),
         "requirements": workflow.advance_requirements(registration) if open_step else [],
         "days_in_step": max(0, (utcnow() - registration.step_entered_at).days),
         "duplicates": service.duplicates_of(registration),
@@ -113,7 +130,7 @@ def _context(
         "prerequisite_count": len(PREREQUISITES),
         "timeline": timeline.entries(registration.events),
         "channel_labels": CHANNEL_LABELS,
-        "today": workflow.today_local(),
+        "today": dates.today_local(),
         "forms": forms,
         "notice": notice,
         "editing_intake": editing_intake,
@@ -187,7 +204,7 @@ class Reply:
         return response
 
     def refused(self, error: WorkflowError, **state: Any):
-        """A change workflow.py or service.py refused (rolled back by workflow.transaction())."""
+        """A change workflow.py or service.py refused (rolled back by transaction())."""
         if isinstance(error, StaleRegistration):
             return self.conflict(str(error), **state)
         notice = Notice(self.dom_id, "refused", str(error))
@@ -296,7 +313,7 @@ def save_intake(registration_id: int):
         form.add_blank_director()
         return reply.invalid(forms={"intake": form}, editing_intake=True)
     try:
-        with workflow.transaction():
+        with transaction():
             changes = service.update_intake(registration, current_user, form.values(), version)
     except StaleRegistration as error:
         # Current values in the form; what the user typed is listed so nothing is lost silently.
@@ -331,7 +348,7 @@ def intake_checked(registration_id: int):
     version = _expected_version()
     checked = request.form.get("checked") == "1"
     try:
-        with workflow.transaction():
+        with transaction():
             service.set_intake_checked(registration, current_user, checked, version)
     except WorkflowError as error:
         return reply.refused(error)
@@ -354,7 +371,7 @@ def add_policy(registration_id: int):
     if not form.validate():
         return reply.invalid(forms={"policy_new": form}, focus="policy-new-errors")
     try:
-        with workflow.transaction():
+        with transaction():
             policy = service.add_policy(registration, current_user, form.values(), version)
     except WorkflowError as error:
         return reply.refused(error, forms={"policy_new": form})
@@ -380,7 +397,7 @@ def save_policy(registration_id: int, policy_id: int):
     if not form.validate():
         return reply.invalid(forms={"policy_edit": form}, editing_policy=policy_id, focus=f"policy-{policy_id}-errors")
     try:
-        with workflow.transaction():
+        with transaction():
             changes = service.update_policy(registration, policy, current_user, form.values(), version)
             number = policy.policy_number
     except StaleRegistration as error:
@@ -405,7 +422,7 @@ def delete_policy(registration_id: int, policy_id: int):
         abort(404)
     number = policy.policy_number
     try:
-        with workflow.transaction():
+        with transaction():
             service.remove_policy(registration, policy, current_user, version)
     except WorkflowError as error:
         return reply.refused(error)
@@ -421,14 +438,14 @@ def delete_policy(registration_id: int, policy_id: int):
 @bp.post("/registrations/<int:registration_id>/checks/<key>")
 @roles_required("keylane")
 def toggle_check(registration_id: int, key: str):
-    if key not in workflow.PREREQUISITE_KEYS:
+    if key not in process.PREREQUISITE_KEYS:
         abort(404)
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "checks")
     version = _expected_version()
     ticked = request.form.get("ticked") == "1"
     try:
-        with workflow.transaction():
+        with transaction():
             service.set_check(registration, current_user, key, ticked, version)
     except WorkflowError as error:
         return reply.refused(error)
@@ -452,7 +469,7 @@ def add_contact(registration_id: int):
     if not form.validate():
         return reply.invalid(forms={"contact": form}, focus="contact-new-errors")
     try:
-        with workflow.transaction():
+        with transaction():
             entry = service.add_contact(registration, current_user, form.values(), version)
     except WorkflowError as error:
         return reply.refused(error, forms={"contact": form})
@@ -472,7 +489,7 @@ def assign(registration_id: int):
     version = _expected_version()
     action = request.form.get("action", "assign")
     try:
-        with workflow.transaction():
+        with transaction():
             if action == "take":
                 assignee = current_user._get_current_object()
             elif action == "release":
@@ -507,7 +524,7 @@ def first_exchange_date(registration_id: int):
     if not form.validate():
         return reply.invalid(forms={"first_exchange_date": form}, focus="first-exchange-date-errors")
     try:
-        with workflow.transaction():
+        with transaction():
             workflow.set_first_exchange_date(
                 registration, current_user, form.first_exchange_date.data, expected_version=version
             )
@@ -525,7 +542,7 @@ def set_waiting(registration_id: int):
     version = _expected_version()
     reason = request.form.get("reason", "")
     try:
-        with workflow.transaction():
+        with transaction():
             workflow.set_waiting(registration, current_user, reason, expected_version=version)
     except WorkflowError as error:
         return reply.refused(error, typed={"waiting_reason": reason})
@@ -540,7 +557,7 @@ def clear_waiting(registration_id: int):
     reply = Reply(registration_id, "waiting")
     version = _expected_version()
     try:
-        with workflow.transaction():
+        with transaction():
             workflow.clear_waiting(registration, current_user, expected_version=version)
     except WorkflowError as error:
         return reply.refused(error)
@@ -555,7 +572,7 @@ def withdraw(registration_id: int):
     version = _expected_version()
     reason = request.form.get("reason", "")
     try:
-        with workflow.transaction():
+        with transaction():
             workflow.withdraw(registration, current_user, reason, expected_version=version)
     except WorkflowError as error:
         return reply.refused(error, typed={"withdraw_reason": reason})
@@ -569,7 +586,7 @@ def reopen(registration_id: int):
     reply = Reply(registration_id, "withdrawal", whole_page=True)
     version = _expected_version()
     try:
-        with workflow.transaction():
+        with transaction():
             workflow.reopen(registration, current_user, expected_version=version)
     except WorkflowError as error:
         return reply.refused(error)
@@ -583,7 +600,7 @@ def advance(registration_id: int):
     reply = Reply(registration_id, "next-step", whole_page=True)
     version = _expected_version()
     try:
-        with workflow.transaction():
+        with transaction():
             step = workflow.advance(
                 registration, current_user, expected_version=version,
                 confirm_first_exchange=request.form.get("confirm_first_exchange") == "1",
@@ -602,7 +619,7 @@ def move_back(registration_id: int):
     version = _expected_version()
     reason = request.form.get("reason", "")
     try:
-        with workflow.transaction():
+        with transaction():
             step = workflow.move_back(registration, current_user, reason, expected_version=version)
     except WorkflowError as error:
         return reply.refused(error, typed={"back_reason": reason})

@@ -1,7 +1,7 @@
 """The registration's own records: intake data, policies, authorisation checks,
 contacts. Each change checks the actor's role, the version the user saw and the
 state of the registration, records an event, and touches the registration so
-its version moves on. The caller commits (in workflow.transaction()).
+its version moves on. The caller commits (in changes.transaction()).
 
 Transitions of the process (steps, waiting, withdrawal, assignment, the
 first-exchange date) are workflow.py's; `permissions()` only mirrors its rules
@@ -17,7 +17,17 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from .. import workflow
+from .. import process
+from ..changes import (
+    NotAllowed,
+    WorkflowError,
+    check_stored_version,
+    check_version,
+    record_event,
+    require_open,
+    touch,
+)
+from ..dates import utcnow
 from ..extensions import db
 from ..intake.service import same_employer_open
 from ..models import (
@@ -28,9 +38,8 @@ from ..models import (
     PolicyRecord,
     Registration,
     User,
-    utcnow,
 )
-from ..workflow import NotAllowed, WorkflowError, acts_for, record_event
+from ..permissions import acts_for
 
 # ---------------------------------------------------------------------------
 # Loading
@@ -137,7 +146,7 @@ class Permissions:
 def permissions(registration: Registration, user: User) -> Permissions:
     role = user.role
     open_ = not registration.is_withdrawn
-    owner = workflow.owner_of(registration.step)
+    owner = process.owner_of(registration.step)
     acts_for_owner = owner is not None and acts_for(user, owner)
     return Permissions(
         edit_intake=open_ and role in ("asr", "admin"),
@@ -148,8 +157,8 @@ def permissions(registration: Registration, user: User) -> Permissions:
         set_date=open_ and acts_for(user, "keylane") and registration.step in ("setup", "realised"),
         set_waiting=open_ and acts_for_owner,
         withdraw=role in ("asr", "admin") and registration.step != "live",
-        advance=open_ and acts_for_owner and workflow.next_step(registration.step) is not None,
-        move_back=open_ and acts_for_owner and workflow.previous_step(registration.step) is not None,
+        advance=open_ and acts_for_owner and process.next_step(registration.step) is not None,
+        move_back=open_ and acts_for_owner and process.previous_step(registration.step) is not None,
     )
 
 
@@ -191,8 +200,8 @@ def update_intake(
     event with exactly those is recorded. Nothing changed: no event, no new version.
     """
     _require_role(actor, ("asr",), _("Alleen a.s.r. kan de aanmeldgegevens wijzigen."))
-    workflow.check_version(registration, expected_version)
-    workflow.require_open(registration)
+    check_version(registration, expected_version)
+    require_open(registration)
 
     changes: dict[str, dict[str, Any]] = {}
     for name in INTAKE_FIELDS:
@@ -224,7 +233,7 @@ def update_intake(
     if not changes:
         return changes
     record_event(registration, "intake_edited", actor=actor, changes=changes)
-    workflow.touch(registration)
+    touch(registration)
     if "directors" in changes:
         # Replace the rows: deleting first keeps the unique personnel numbers unique
         # mid-flush. The registration's UPDATE (version check) leads this flush, so
@@ -241,13 +250,13 @@ def update_intake(
 def set_intake_checked(registration: Registration, actor: User, checked: bool, expected_version: int | None) -> bool:
     """Mark the intake data as checked by a.s.r. (a guard of policy → setup), or undo that."""
     _require_role(actor, ("asr",), _("Alleen a.s.r. controleert de aanmeldgegevens."))
-    workflow.check_version(registration, expected_version)
-    workflow.require_open(registration)
+    check_version(registration, expected_version)
+    require_open(registration)
     if registration.intake_checked == checked:
         return False
     registration.intake_checked = checked
     record_event(registration, "intake_checked" if checked else "intake_unchecked", actor=actor)
-    workflow.touch(registration)
+    touch(registration)
     return True
 
 
@@ -277,7 +286,7 @@ def find_policy_for_change(
         # row may have been read just before the colleague's removal was committed
         # and its policies just after it.
         stored = db.session.scalar(sa.select(Registration.version).where(Registration.id == registration.id))
-        workflow.check_stored_version(stored, expected_version)
+        check_stored_version(stored, expected_version)
     return policy
 
 
@@ -289,11 +298,11 @@ def add_policy(
     registration: Registration, actor: User, values: dict[str, Any], expected_version: int | None
 ) -> PolicyRecord:
     _require_role(actor, ("asr",), _("Alleen a.s.r. legt polisgegevens vast."))
-    workflow.check_version(registration, expected_version)
-    workflow.require_open(registration)
+    check_version(registration, expected_version)
+    require_open(registration)
     policy = PolicyRecord(created_by_id=actor.id, **{name: values[name] for name in POLICY_FIELDS})
     registration.policies.append(policy)
-    workflow.touch(registration)
+    touch(registration)
     db.session.flush()  # for the policy's id in the event
     record_event(registration, "policy_added", actor=actor, policy_id=policy.id, **_policy_summary(policy))
     return policy
@@ -307,8 +316,8 @@ def update_policy(
     expected_version: int | None,
 ) -> dict[str, dict[str, Any]]:
     _require_role(actor, ("asr",), _("Alleen a.s.r. wijzigt polisgegevens."))
-    workflow.check_version(registration, expected_version)
-    workflow.require_open(registration)
+    check_version(registration, expected_version)
+    require_open(registration)
     changes = {}
     for name in POLICY_FIELDS:
         before, after = getattr(policy, name), values[name]
@@ -324,7 +333,7 @@ def update_policy(
             policy_number=policy.policy_number,
             changes=changes,
         )
-        workflow.touch(registration)
+        touch(registration)
     return changes
 
 
@@ -332,11 +341,11 @@ def remove_policy(
     registration: Registration, policy: PolicyRecord, actor: User, expected_version: int | None
 ) -> None:
     _require_role(actor, ("asr",), _("Alleen a.s.r. verwijdert polisgegevens."))
-    workflow.check_version(registration, expected_version)
-    workflow.require_open(registration)
+    check_version(registration, expected_version)
+    require_open(registration)
     record_event(registration, "policy_removed", actor=actor, policy_id=policy.id, **_policy_summary(policy))
     registration.policies.remove(policy)
-    workflow.touch(registration)
+    touch(registration)
 
 
 # ---------------------------------------------------------------------------
@@ -352,11 +361,11 @@ def set_check(
     registration: Registration, actor: User, key: str, ticked: bool, expected_version: int | None
 ) -> bool:
     """Tick or untick one prerequisite of step 1. Returns False when it already was so."""
-    if key not in workflow.PREREQUISITE_KEYS:
+    if key not in process.PREREQUISITE_KEYS:
         raise WorkflowError(_("Onbekende controle."))
     _require_role(actor, ("keylane",), _("Alleen Keylane vinkt de autorisatiecontroles af."))
-    workflow.check_version(registration, expected_version)
-    workflow.require_open(registration)
+    check_version(registration, expected_version)
+    require_open(registration)
     if registration.step not in CHECK_STEPS:
         raise WorkflowError(_("De autorisatiecontroles worden afgevinkt tijdens de inrichting door Keylane."))
     existing = next((c for c in registration.checks if c.key == key), None)
@@ -368,7 +377,7 @@ def set_check(
     else:
         registration.checks.remove(existing)
         record_event(registration, "check_unticked", actor=actor, key=key)
-    workflow.touch(registration)
+    touch(registration)
     return True
 
 
@@ -381,11 +390,11 @@ def add_contact(
     registration: Registration, actor: User, values: dict[str, Any], expected_version: int | None
 ) -> ContactLogEntry:
     _require_role(actor, ("asr", "keylane"), _("U kunt geen contact vastleggen."))
-    workflow.check_version(registration, expected_version)
+    check_version(registration, expected_version)
     # Added by id: the contacts are not loaded for a change (the page reloads them).
     entry = ContactLogEntry(registration_id=registration.id, author_id=actor.id, **values)
     db.session.add(entry)
-    workflow.touch(registration)
+    touch(registration)
     db.session.flush()  # for the entry's id in the event
     record_event(
         registration,

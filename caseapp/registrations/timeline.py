@@ -12,8 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import Event
-from ..workflow import PREREQUISITES, STEP_LABELS
-from .forms import CHANNEL_LABELS
+from ..process import CHANNEL_LABELS, PREREQUISITES, STEP_LABELS
 
 ACTOR_LABELS = {"processor": _l("salarisverwerker"), "system": _l("systeem")}
 

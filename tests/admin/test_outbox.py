@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from caseapp.dates import utcnow
 from caseapp.extensions import db
-from caseapp.models import OutboxMessage, utcnow
+from caseapp.models import OutboxMessage
 from tests.factories import log_in
 
 
@@ -159,7 +160,7 @@ def test_a_copy_that_went_out_can_be_resent_again(client, admin):
 
 def test_simultaneous_resends_of_a_sent_message_queue_one_copy(make_app, is_postgres, make_user):
     """Two administrators (or two servers) at the same moment: one copy, not two."""
-    from caseapp import mail
+    from caseapp.outbox import queue
     from tests.production.servers import run_together
 
     if not is_postgres:
@@ -175,7 +176,7 @@ def test_simultaneous_resends_of_a_sent_message_queue_one_copy(make_app, is_post
     def resend(_n):
         with workers.app_context():
             try:
-                queued = mail.resend(db.session.get(OutboxMessage, original_id))
+                queued = queue.resend(db.session.get(OutboxMessage, original_id))
                 db.session.commit()
                 return queued.id
             finally:

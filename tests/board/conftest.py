@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from caseapp.dates import utcnow
 from caseapp.extensions import db
 from caseapp.models import (
     AuthorisationCheck,
@@ -18,9 +19,8 @@ from caseapp.models import (
     Event,
     PolicyRecord,
     Registration,
-    utcnow,
 )
-from caseapp.workflow import STEPS
+from caseapp.process import STEPS
 
 HTMX_PARTIAL = {"HX-Request": "true", "HX-Request-Type": "partial"}
 

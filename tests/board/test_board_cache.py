@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from caseapp import workflow
+from caseapp.changes import transaction
 from caseapp.extensions import db
 from caseapp.models import Registration
 from caseapp.registrations.service import add_contact
@@ -84,12 +85,12 @@ def test_a_changed_registration_is_shown_changed_on_the_next_view(client, login_
     assert "Niet toegewezen" in before and "Wacht op salarisverwerker" not in before
 
     colleague = make_user("asr", name="Sanne de Vries")
-    with workflow.transaction():
+    with transaction():
         workflow.assign(registration, viewer, colleague)
     assigned = _card(_board(client), registration.id)
     assert "Sanne de Vries" in assigned and "Niet toegewezen" not in assigned
 
-    with workflow.transaction():
+    with transaction():
         workflow.set_waiting(registration, viewer, "Rechten ontbreken")
     waiting = _card(_board(client), registration.id)
     assert "Wacht op salarisverwerker" in waiting and "Salarisverwerker aan zet" in waiting
@@ -103,14 +104,13 @@ def test_a_changed_registration_is_shown_changed_on_the_next_view(client, login_
 def test_a_logged_contact_with_a_passed_follow_up_shows_on_the_next_view(client, login_as, make_registration):
     from datetime import timedelta
 
-    from caseapp.models import utcnow
-    from caseapp.workflow import today_local
+    from caseapp.dates import today_local, utcnow
 
     viewer = login_as("keylane")
     registration, _token = make_registration(step="setup")
     assert "Opvolgen sinds" not in _card(_board(client), registration.id)
     registration = db.session.get(Registration, registration.id)
-    with workflow.transaction():
+    with transaction():
         add_contact(registration, viewer, expected_version=None, values={
             "occurred_at": utcnow() - timedelta(days=3),
             "channel": "phone",
@@ -142,7 +142,7 @@ def test_text_on_a_card_that_looks_like_the_token_placeholder_stays_as_typed(cli
 
     viewer = login_as("asr")
     registration, _token = make_registration(employer_name=f"Werkgever {CSRF_PLACEHOLDER}")
-    with workflow.transaction():
+    with transaction():
         workflow.assign(registration, viewer, viewer)  # so the card has its "Naar Polisgegevens" form
     for _ in range(2):  # rendered, then from the cache
         card = _card(_board(client), registration.id)

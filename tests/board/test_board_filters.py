@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from caseapp.dates import utcnow
 from caseapp.extensions import db
-from caseapp.models import User, utcnow
+from caseapp.models import User
 
 from .conftest import HTMX_PARTIAL, card_ids
 

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from caseapp.dates import today_local
 from caseapp.extensions import db
 from caseapp.models import Event, PolicyRecord, Registration
-from caseapp.workflow import today_local
 
 from .conftest import HTMX_PARTIAL, card_ids, column_count, column_html
 
@@ -259,7 +259,7 @@ def test_first_and_last_steps_offer_only_the_possible_direction(client, login_as
 
 
 def test_waiting_card_explains_that_the_processor_is_waited_on(client, login_as, assigned):
-    from caseapp.models import utcnow
+    from caseapp.dates import utcnow
 
     user = login_as("asr")
     registration = assigned(user)

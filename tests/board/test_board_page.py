@@ -7,9 +7,9 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from caseapp.dates import utcnow
 from caseapp.extensions import db
-from caseapp.models import utcnow
-from caseapp.workflow import STEP_LABELS, STEPS
+from caseapp.process import STEP_LABELS, STEPS
 
 from .conftest import HTMX_PARTIAL, card_ids, column_count, column_html
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from caseapp.extensions import db
 from caseapp.models import Registration
-from caseapp.workflow import STEPS
+from caseapp.process import STEPS
 
 from .conftest import HTMX_PARTIAL, card_ids, column_count, column_html
 

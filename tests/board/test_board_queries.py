@@ -7,7 +7,7 @@ import re
 import pytest
 
 from caseapp.extensions import db
-from caseapp.workflow import STEPS
+from caseapp.process import STEPS
 
 from .conftest import HTMX_PARTIAL, card_ids
 

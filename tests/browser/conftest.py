@@ -11,7 +11,7 @@ smtp             the SMTP server the app sends to (MAIL_SERVER/MAIL_PORT, sendin
                  .messages, .wait_for(count, timeout) -> [ReceivedMail(mail_from, rcpt_tos,
                  message, subject, text)], .clear(); empty at the start of every test.
                  Mail queued in the outbox (issue 4) reaches it once the outbox is sent, e.g.
-                 `with live_server.app_context(): caseapp.mail.send_due()`
+                 `with live_server.app_context(): caseapp.outbox.sender.send_due()`
 open_page        factory: open_page(java_script_enabled=True, **context_options) -> a watched Page
                  in a new browser context: a separate browser session with its own cookies
                  (two staff members at once: call it twice)

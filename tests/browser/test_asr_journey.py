@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
+from caseapp.dates import today_local, utcnow
 from caseapp.extensions import db
-from caseapp.models import Registration, User, utcnow
+from caseapp.models import Registration, User
 from caseapp.registrations import service
-from caseapp.workflow import today_local
 from tests.browser.journeys import (
     assert_same_document,
     board_card,

@@ -6,9 +6,17 @@ import re
 from playwright.sync_api import expect
 
 from caseapp.board import service as board_service
+from caseapp.dates import utcnow
 from caseapp.extensions import db
-from caseapp.models import Registration, utcnow
-from tests.browser.journeys import assert_same_document, board_card, board_column, log_in, mark_document, press
+from caseapp.models import Registration
+from tests.browser.journeys import (
+    assert_same_document,
+    board_card,
+    board_column,
+    log_in,
+    mark_document,
+    press,
+)
 
 # The board's controls: what a mouse user can click, a keyboard user must be able to reach.
 CONTROLS = "#main a[href], #main button, #main input, #main select, #main textarea, #main summary"

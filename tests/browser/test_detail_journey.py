@@ -11,9 +11,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from caseapp.dates import today_local
 from caseapp.extensions import db
 from caseapp.models import AuthorisationCheck, ContactLogEntry, Registration
-from caseapp.workflow import today_local
 from tests.browser.journeys import (
     INTAKE_LABELS,
     assert_same_document,

@@ -7,8 +7,9 @@ from datetime import timedelta
 from babel.dates import format_date
 from playwright.sync_api import expect
 
-import caseapp.mail
-from caseapp.workflow import PREREQUISITES, today_local
+from caseapp.dates import today_local
+from caseapp.outbox import sender
+from caseapp.process import PREREQUISITES
 from tests.browser.journeys import (
     assert_same_document,
     board_card,
@@ -115,7 +116,7 @@ def test_keylane_engineer_realises_the_link_and_the_processor_learns_the_date(
 
     # Once the outbox is sent, the processor has the message with the date.
     with live_server.app_context():
-        report = caseapp.mail.send_due()
+        report = sender.send_due()
     assert report.failed == 0 and report.retrying == 0, str(report)
     received = smtp.wait_for(report.sent)
     [realised] = [mail for mail in received if "gerealiseerd" in mail.subject.lower()]

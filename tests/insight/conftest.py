@@ -80,13 +80,12 @@ def make_history(make_registration):
 
 
 def days_ago(n: float, now: datetime | None = None) -> datetime:
-    from caseapp.models import utcnow
+    from caseapp.dates import utcnow
 
     return (now or utcnow()) - timedelta(days=n)
 
 
 def today_local() -> date:
-    from caseapp.insight.rules import local_date
-    from caseapp.models import utcnow
+    from caseapp.dates import local_date, utcnow
 
     return local_date(utcnow())

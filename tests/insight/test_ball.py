@@ -10,11 +10,12 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import format_date
 
-from caseapp import workflow
+from caseapp import process, workflow
+from caseapp.changes import WorkflowError, transaction
+from caseapp.dates import dutch_holidays, local_date, utcnow
 from caseapp.extensions import db
 from caseapp.insight.clocks import ball_since_after, compute_clock
-from caseapp.insight.rules import dutch_holidays, local_date
-from caseapp.models import AuthorisationCheck, Event, PolicyRecord, Registration, utcnow
+from caseapp.models import AuthorisationCheck, Event, PolicyRecord, Registration
 from caseapp.registrations.service import load_for_change
 
 from .conftest import days_ago, moved, submitted, today_local
@@ -61,9 +62,9 @@ def test_the_ball_stays_with_a_team_whose_move_goes_through_the_workflow(viewer,
     # has to keep a.s.r.'s ten days when a.s.r. moves the registration to its next step.
     admin = make_staff("admin")
     registration = make_history([submitted(days_ago(10.2))])
-    with workflow.transaction():
+    with transaction():
         workflow.assign(load_for_change(registration.id), admin, admin)
-    with workflow.transaction():
+    with transaction():
         registration = load_for_change(registration.id)
         assert workflow.advance(registration, admin) == "policy"
     assert "a.s.r. aan zet · 10 dagen" in _card(viewer, registration)
@@ -105,7 +106,7 @@ def _ready_for_every_step(registration, actor) -> None:
     registration.first_exchange_date = today_local() + timedelta(days=10)
     db.session.add(PolicyRecord(registration=registration, policy_number="PP-1", scheme="Pensioen",
                                 start_date=today_local(), created_by_id=actor.id))
-    for key in workflow.PREREQUISITE_KEYS:
+    for key in process.PREREQUISITE_KEYS:
         db.session.add(AuthorisationCheck(registration=registration, key=key, checked_by_id=actor.id))
     db.session.commit()
 
@@ -141,9 +142,9 @@ def test_the_ball_the_workflow_keeps_is_the_ball_the_event_trail_replays(make_re
         else:
             name = rng.choice(["advance", "advance", "back", "withdraw", "resume" if registration.is_waiting else "wait"])
         try:
-            with workflow.transaction():
+            with transaction():
                 actions[name](registration)
-        except workflow.WorkflowError:
+        except WorkflowError:
             continue
         done.append(name)
         trail = _replayed(registration)

@@ -4,12 +4,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from caseapp.insight.clocks import compute_clock
-from caseapp.insight.rules import (
-    ContactSummary,
+from caseapp.dates import (
     add_working_days,
-    assess,
-    due_follow_up,
     dutch_holidays,
     easter_sunday,
     is_working_day,
@@ -17,6 +13,8 @@ from caseapp.insight.rules import (
     local_midnight_utc,
     working_days_between,
 )
+from caseapp.insight.clocks import compute_clock
+from caseapp.insight.rules import ContactSummary, assess, due_follow_up
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from caseapp.extensions import db
 from caseapp.models import Director, Event, Registration
-from caseapp.workflow import PREREQUISITE_KEYS
+from caseapp.process import PREREQUISITE_KEYS
 from tests.factories import valid_intake_form
 
 CONTRACT_FIELDS = [
@@ -283,7 +283,7 @@ def test_same_werkgever_id_is_a_possible_duplicate(client, make_registration):
 
 @pytest.mark.parametrize("closed", ["live", "withdrawn"])
 def test_closed_registrations_do_not_count_as_duplicates(client, make_registration, closed):
-    from caseapp.models import utcnow
+    from caseapp.dates import utcnow
 
     existing, _ = make_registration(payroll_tax_number="123456782L01")
     if closed == "live":

@@ -59,7 +59,7 @@ def test_status_page_in_setup_says_keylane_acts(client, make_registration):
 
 
 def test_status_page_shows_no_internal_notes(client, make_registration):
-    from caseapp.models import utcnow
+    from caseapp.dates import utcnow
 
     registration, token = make_registration(step="setup")
     db.session.add(PolicyRecord(registration=registration, policy_number="POL-INTERN-1", scheme="Regeling X",

@@ -12,9 +12,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from caseapp import mail
+from caseapp.dates import utcnow
 from caseapp.extensions import db
-from caseapp.models import OutboxMessage, Registration, utcnow
+from caseapp.models import OutboxMessage, Registration
+from caseapp.outbox import messages, sender
 from tests.mail.support import clear_outbox, mail_settings, outbox
 
 
@@ -26,9 +27,9 @@ def registration(make_registration):
 
 
 def queue_withdrawn(registration, count: int = 1) -> list[OutboxMessage]:
-    messages = [mail.queue_withdrawn(registration, f"Reden {n}") for n in range(count)]
+    queued = [messages.queue_withdrawn(registration, f"Reden {n}") for n in range(count)]
     db.session.commit()
-    return messages
+    return queued
 
 
 def let_back_off_pass() -> None:
@@ -102,10 +103,10 @@ def test_a_server_that_never_answers_times_out_after_mail_timeout(registration, 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen()  # accepts the connection, never sends a greeting
-        sender = make_app(**mail_settings(silent.getsockname()[1], MAIL_TIMEOUT=1))
+        sending_app = make_app(**mail_settings(silent.getsockname()[1], MAIL_TIMEOUT=1))
         started = time.monotonic()
-        with sender.app_context():
-            report = mail.send_due()
+        with sending_app.app_context():
+            report = sender.send_due()
         elapsed = time.monotonic() - started
 
     assert report.retrying == 1
@@ -143,7 +144,7 @@ def test_retries_back_off_exponentially_and_give_up_after_max_attempts(registrat
 
 def test_back_off_is_capped(app):
     app.config.update(OUTBOX_RETRY_SECONDS=300, OUTBOX_RETRY_MAX_SECONDS=3600)
-    assert [mail.retry_delay(n).total_seconds() for n in (1, 2, 3, 4, 5, 10)] == [300, 600, 1200, 2400, 3600, 3600]
+    assert [sender.retry_delay(n).total_seconds() for n in (1, 2, 3, 4, 5, 10)] == [300, 600, 1200, 2400, 3600, 3600]
 
 
 def test_a_message_claimed_by_another_sender_waits_for_its_lease_to_run_out(registration, send, smtp_server):
@@ -166,7 +167,7 @@ def test_a_message_claimed_by_another_sender_waits_for_its_lease_to_run_out(regi
 
 def test_a_rolled_back_change_queues_nothing(registration, send, smtp_server):
     registration.withdrawn_reason = "Dubbel"
-    mail.queue_withdrawn(registration, "Dubbel")
+    messages.queue_withdrawn(registration, "Dubbel")
     db.session.rollback()
 
     assert outbox() == []

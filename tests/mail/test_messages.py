@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from caseapp import mail
 from caseapp.extensions import db
 from caseapp.models import Registration
+from caseapp.outbox import messages
 from tests.factories import valid_intake_form
 from tests.mail.support import clear_outbox, outbox
 
@@ -96,7 +96,7 @@ def test_asr_is_told_about_a_possible_duplicate_and_a_contract_number_without_pr
 
 
 def test_setup_started_goes_to_the_keylane_mailbox_with_a_link(registration, send, smtp_server, app):
-    mail.queue_setup_started(registration)
+    messages.queue_setup_started(registration)
     db.session.commit()
     send()
 
@@ -113,7 +113,7 @@ def test_setup_started_goes_to_the_keylane_mailbox_with_a_link(registration, sen
 
 def test_realised_tells_the_processor_the_first_exchange_date(registration, send, smtp_server):
     registration.first_exchange_date = date(2027, 2, 1)
-    mail.queue_realised(registration)
+    messages.queue_realised(registration)
     db.session.commit()
     send()
 
@@ -128,13 +128,13 @@ def test_realised_tells_the_processor_the_first_exchange_date(registration, send
 
 def test_realised_without_a_first_exchange_date_is_refused(registration):
     with pytest.raises(ValueError):
-        mail.queue_realised(registration)
+        messages.queue_realised(registration)
     assert outbox() == []
 
 
 def test_a_changed_first_exchange_date_tells_the_processor_old_and_new(registration, send, smtp_server):
     registration.first_exchange_date = date(2027, 3, 1)
-    mail.queue_first_exchange_date_changed(registration, old_date=date(2027, 2, 1))
+    messages.queue_first_exchange_date_changed(registration, old_date=date(2027, 2, 1))
     db.session.commit()
     send()
 
@@ -150,12 +150,12 @@ def test_a_changed_first_exchange_date_tells_the_processor_old_and_new(registrat
 
 def test_an_unchanged_first_exchange_date_queues_nothing(registration):
     registration.first_exchange_date = date(2027, 3, 1)
-    assert mail.queue_first_exchange_date_changed(registration, old_date=date(2027, 3, 1)) is None
+    assert messages.queue_first_exchange_date_changed(registration, old_date=date(2027, 3, 1)) is None
     assert outbox() == []
 
 
 def test_withdrawn_tells_the_processor_the_reason_escaped_in_html(registration, send, smtp_server):
-    mail.queue_withdrawn(registration, "Werkgever heeft <geen> pensioenregeling bij a.s.r.")
+    messages.queue_withdrawn(registration, "Werkgever heeft <geen> pensioenregeling bij a.s.r.")
     db.session.commit()
     send()
 
@@ -171,7 +171,7 @@ def test_withdrawn_tells_the_processor_the_reason_escaped_in_html(registration, 
 @pytest.mark.parametrize(("step", "team"), [("received", "a.s.r."), ("setup", "Keylane")])
 def test_waiting_on_processor_says_what_is_needed_and_who_goes_on(registration, send, smtp_server, step, team):
     registration.step = step
-    mail.queue_waiting_on_processor(registration, "Het recht Raadplegen HRM ontbreekt.")
+    messages.queue_waiting_on_processor(registration, "Het recht Raadplegen HRM ontbreekt.")
     db.session.commit()
     send()
 
@@ -186,7 +186,7 @@ def test_waiting_on_processor_says_what_is_needed_and_who_goes_on(registration, 
 
 def test_a_team_mailbox_left_empty_queues_nothing_for_that_team(registration, app):
     app.config["KEYLANE_MAILBOX"] = ""
-    assert mail.queue_setup_started(registration) is None
+    assert messages.queue_setup_started(registration) is None
     assert outbox() == []
 
 

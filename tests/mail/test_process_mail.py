@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from caseapp.workflow import PREREQUISITE_KEYS, today_local
+from caseapp.dates import today_local
+from caseapp.process import PREREQUISITE_KEYS
 from tests.registrations.conftest import Desk, fresh
 
 

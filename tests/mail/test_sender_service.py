@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from caseapp import mail
 from caseapp.extensions import db
+from caseapp.outbox import messages, sender
 from tests.mail.support import clear_outbox, mail_settings, outbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def registration(make_registration):
 
 def queue_messages(registration, count: int) -> None:
     for n in range(count):
-        mail.queue_withdrawn(registration, f"Reden {n}")
+        messages.queue_withdrawn(registration, f"Reden {n}")
     db.session.commit()
 
 
@@ -95,14 +95,14 @@ def test_two_senders_at_once_deliver_each_of_200_messages_exactly_once(
     queue_messages(registration, 200)
     senders = [make_app(**mail_settings(smtp_server.port)) for _ in range(2)]
     start = threading.Barrier(len(senders))
-    reports: dict[int, mail.SendReport] = {}
+    reports: dict[int, sender.SendReport] = {}
     errors: list[BaseException] = []
 
     def run(index: int) -> None:
         try:
             with senders[index].app_context():
                 start.wait()
-                reports[index] = mail.send_due(batch_size=5)
+                reports[index] = sender.send_due(batch_size=5)
         except BaseException as error:  # surfaced in the main thread below
             errors.append(error)
 

@@ -9,9 +9,15 @@ import subprocess
 import pytest
 from aiosmtpd.smtp import AuthResult
 
-from caseapp import mail
 from caseapp.extensions import db
-from tests.mail.support import SMTPServer, clear_outbox, free_port, mail_settings, outbox
+from caseapp.outbox import messages, sender
+from tests.mail.support import (
+    SMTPServer,
+    clear_outbox,
+    free_port,
+    mail_settings,
+    outbox,
+)
 
 USER, PASSWORD = "relay-gebruiker", "geheim-wachtwoord"
 
@@ -58,15 +64,15 @@ def tls_server(certificate):
 def queued(make_registration):
     registration, _token = make_registration()
     clear_outbox()
-    mail.queue_withdrawn(registration, "Dubbel aangemeld")
+    messages.queue_withdrawn(registration, "Dubbel aangemeld")
     db.session.commit()
 
 
 def send_with(make_app, port, **settings):
     settings = {"MAIL_USE_TLS": True, "MAIL_USERNAME": USER, "MAIL_PASSWORD": PASSWORD, **settings}
-    sender = make_app(**mail_settings(port, **settings))
-    with sender.app_context():
-        return mail.send_due()
+    sending_app = make_app(**mail_settings(port, **settings))
+    with sending_app.app_context():
+        return sender.send_due()
 
 
 def test_starttls_and_login_deliver_when_the_certificate_is_trusted(queued, tls_server, certificate, make_app, monkeypatch):

@@ -4,7 +4,6 @@ every registration with ~10 events, contacts, checks, DGAs, a policy record)."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from bench.seed import seed

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from bench.inprocess import board_statements, card_statement, explain_board_search
 from caseapp.extensions import db
 from caseapp.models import Registration
-from caseapp.workflow import STEPS
+from caseapp.process import STEPS
 
 SIZE = 3000
 # Below about 8,000 registrations PostgreSQL rightly finds a scan of the whole

@@ -5,9 +5,10 @@ import sqlalchemy as sa
 
 from caseapp import create_app
 from caseapp.config import TestConfig
+from caseapp.dates import utcnow
 from caseapp.extensions import db
 from caseapp.intake.service import IntakeData, create_registration
-from caseapp.models import Event, Registration, utcnow
+from caseapp.models import Event, Registration
 from tests.production.conftest import dispose_engines
 from tests.production.servers import run_together
 

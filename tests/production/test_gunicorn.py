@@ -4,7 +4,12 @@ import socket
 
 import pytest
 
-from tests.production.servers import Client, GunicornServer, production_env, start_servers
+from tests.production.servers import (
+    Client,
+    GunicornServer,
+    production_env,
+    start_servers,
+)
 
 
 def raw_request(server: GunicornServer, request: bytes) -> bytes:

@@ -5,6 +5,8 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from caseapp.changes import record_event
+from caseapp.dates import utcnow
 from caseapp.extensions import db
 from caseapp.models import (
     ContactLogEntry,
@@ -14,10 +16,8 @@ from caseapp.models import (
     PolicyRecord,
     Registration,
     User,
-    utcnow,
 )
 from caseapp.retention import REMOVED, months_before, scrub
-from caseapp.workflow import record_event
 
 PERSONAL = [
     "Salarisbureau Privé B.V.", "privacy@salarisprive.nl", "Bakkerij Geheim", "A0209998887", "111222333L01",

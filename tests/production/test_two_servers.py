@@ -12,6 +12,7 @@ from typing import Callable
 import pytest
 import sqlalchemy as sa
 
+from caseapp.dates import today_local, utcnow
 from caseapp.extensions import db
 from caseapp.models import (
     AuthorisationCheck,
@@ -21,13 +22,18 @@ from caseapp.models import (
     OutboxMessage,
     PolicyRecord,
     Registration,
-    utcnow,
 )
+from caseapp.process import PREREQUISITE_KEYS
 from caseapp.registrations.service import load_for_change
-from caseapp.workflow import PREREQUISITE_KEYS, today_local
 from tests.factories import valid_intake_form
 from tests.production.conftest import CLUSTER_INTAKE_LIMIT, CLUSTER_LOGIN_LIMIT
-from tests.production.servers import Client, Response, csrf_token, flask_cli, run_together
+from tests.production.servers import (
+    Client,
+    Response,
+    csrf_token,
+    flask_cli,
+    run_together,
+)
 
 pytestmark = pytest.mark.cluster
 

@@ -10,8 +10,9 @@ from datetime import date
 
 import pytest
 
+from caseapp.dates import utcnow
 from caseapp.extensions import db
-from caseapp.models import PolicyRecord, utcnow
+from caseapp.models import PolicyRecord
 from tests.registrations.conftest import HX, events_of, fresh
 from tests.registrations.test_sections import POLICY
 

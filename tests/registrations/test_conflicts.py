@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from caseapp.dates import today_local
 from caseapp.extensions import db
 from caseapp.models import PolicyRecord
-from caseapp.workflow import today_local
 from tests.registrations.conftest import events_of, fresh, text_of
 from tests.registrations.test_sections import POLICY, intake_form
 

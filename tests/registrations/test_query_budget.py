@@ -6,9 +6,11 @@ from datetime import date, timedelta
 import pytest
 from flask import g
 
+from caseapp.changes import record_event
+from caseapp.dates import utcnow
 from caseapp.extensions import db
-from caseapp.models import AuthorisationCheck, ContactLogEntry, PolicyRecord, User, utcnow
-from caseapp.workflow import PREREQUISITE_KEYS, record_event
+from caseapp.models import AuthorisationCheck, ContactLogEntry, PolicyRecord, User
+from caseapp.process import PREREQUISITE_KEYS
 from tests.conftest import collect_statements
 from tests.registrations.conftest import HX, fresh
 

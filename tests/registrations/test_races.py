@@ -16,10 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from caseapp.board import routes as board_routes
+from caseapp.dates import today_local, utcnow
 from caseapp.extensions import db
-from caseapp.models import AuthorisationCheck, Director, PolicyRecord, Registration, utcnow
+from caseapp.models import AuthorisationCheck, Director, PolicyRecord, Registration
+from caseapp.process import PREREQUISITE_KEYS
 from caseapp.registrations import service
-from caseapp.workflow import PREREQUISITE_KEYS, today_local
 from tests.factories import VALID_PAYROLL_TAX_NUMBERS
 from tests.registrations.conftest import HX, events_of, fresh, text_of
 from tests.registrations.test_sections import POLICY, contact_form, intake_form

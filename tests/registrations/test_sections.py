@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from caseapp.dates import today_local, utcnow
 from caseapp.extensions import db
-from caseapp.models import AuthorisationCheck, ContactLogEntry, Director, PolicyRecord, utcnow
-from caseapp.workflow import today_local
+from caseapp.models import AuthorisationCheck, ContactLogEntry, Director, PolicyRecord
 from tests.registrations.conftest import HX, events_of, fresh, text_of
 
 POLICY = {"policy_number": "PP-1234567", "scheme": "a.s.r. Werknemerspensioen", "start_date": "2026-01-01", "note": ""}
@@ -528,7 +528,7 @@ def test_first_exchange_date_only_in_setup_or_realised(desk, staff, make_registr
 def test_timeline_names_staff_processor_and_system_in_amsterdam_time(client, desk, staff, make_registration):
     from datetime import datetime
 
-    from caseapp.workflow import record_event
+    from caseapp.changes import record_event
 
     registration, _token = make_registration()
     event = events_of(registration.id)[0]
@@ -543,7 +543,7 @@ def test_timeline_names_staff_processor_and_system_in_amsterdam_time(client, des
 
 def test_the_timeline_shows_edits_recorded_in_an_older_shape(desk, staff, make_registration):
     """Events are never rewritten: an edit stored as a [before, after] pair still shows."""
-    from caseapp.workflow import record_event
+    from caseapp.changes import record_event
 
     registration, _token = make_registration()
     record_event(registration, "intake_edited", actor=staff["asr"], changes={"employer_name": ["Oud B.V.", "Nieuw B.V."]})

@@ -4,7 +4,8 @@ changed), then satisfied."""
 
 from datetime import timedelta
 
-from caseapp.workflow import PREREQUISITE_KEYS, today_local
+from caseapp.dates import today_local
+from caseapp.process import PREREQUISITE_KEYS
 from tests.registrations.conftest import events_of, fresh, text_of
 
 

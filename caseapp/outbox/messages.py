@@ -1,0 +1,170 @@
+"""The messages the app sends, each built from `templates/email/<name>.txt` and
+`.html` and queued in the caller's transaction (queue.py). Which transition
+sends which message is caseapp.notifications'.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any, Optional
+
+from flask import current_app, render_template
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import OutboxMessage, Registration
+from ..process import TEAM_LABELS, PayFrequency, owner_of
+from . import queue
+
+log = logging.getLogger(__name__)
+
+
+def queue_template(
+    template: str,
+    *,
+    to: str,
+    subject: str,
+    registration: Optional[Registration] = None,
+    **context: Any,
+) -> OutboxMessage:
+    """Render `email/<template>.txt` and `.html` and add the message to the session.
+
+    Does not commit: the message is stored with the caller's transaction.
+    """
+    context = {"registration": registration, "base_url": _base_url(), "subject": subject, **context}
+    return queue.add(
+        template,
+        to=to,
+        subject=subject,
+        text=render_template(f"email/{template}.txt", **context),
+        html=render_template(f"email/{template}.html", **context),
+        registration=registration,
+    )
+
+
+def queue_submission_received(registration: Registration, token: str) -> OutboxMessage:
+    """To the processor: confirmation, what was submitted, the status link, what happens next.
+
+    The one message that can carry the status link: only the token's hash is kept.
+    """
+    return _queue_to_processor(
+        "submission_received",
+        _("Aanmelding ontvangen"),
+        registration,
+        status_url=f"{_base_url()}/status/{token}",
+        summary=_submission_summary(registration),
+    )
+
+
+def queue_new_registration(
+    registration: Registration, possible_duplicate_of: tuple[str, ...] | list[str] = ()
+) -> Optional[OutboxMessage]:
+    """To the a.s.r. intake mailbox: a new registration to triage, with a link to it.
+
+    No DGA names or personnel numbers: the team reads those in the app.
+    """
+    return _queue_to_team(
+        "ASR_INTAKE_MAILBOX",
+        "new_registration",
+        subject=_subject(_("Nieuwe aanmelding"), registration),
+        registration=registration,
+        detail_url=_detail_url(registration),
+        possible_duplicate_of=list(possible_duplicate_of),
+    )
+
+
+def queue_setup_started(registration: Registration) -> Optional[OutboxMessage]:
+    """To the Keylane mailbox: a registration reached `setup` and waits for Keylane."""
+    return _queue_to_team(
+        "KEYLANE_MAILBOX",
+        "setup_started",
+        subject=_subject(_("Klaar voor inrichting"), registration),
+        registration=registration,
+        detail_url=_detail_url(registration),
+    )
+
+
+def queue_realised(registration: Registration) -> OutboxMessage:
+    """To the processor: the link is realised, with the first-exchange date (step 4).
+
+    Records that date as the one the processor was told about.
+    """
+    if registration.first_exchange_date is None:
+        raise ValueError(f"{registration.reference} is realised without a first-exchange date")
+    registration.first_exchange_date_notified = registration.first_exchange_date
+    return _queue_to_processor("realised", _("Salariskoppeling gerealiseerd"), registration)
+
+
+def queue_first_exchange_date_changed(
+    registration: Registration, old_date: Optional[date]
+) -> Optional[OutboxMessage]:
+    """To the processor: the first-exchange date they were told about has changed.
+
+    Queues nothing when the date is unchanged. Records the new date as told.
+    """
+    new_date = registration.first_exchange_date
+    if new_date is None or new_date == old_date:
+        return None
+    registration.first_exchange_date_notified = new_date
+    return _queue_to_processor(
+        "first_exchange_date_changed", _("Nieuwe datum eerste uitwisseling"), registration, old_date=old_date
+    )
+
+
+def queue_withdrawn(registration: Registration, reason: str) -> OutboxMessage:
+    """To the processor: the registration was withdrawn, and why."""
+    return _queue_to_processor("withdrawn", _("Aanmelding ingetrokken"), registration, reason=reason)
+
+
+def queue_waiting_on_processor(registration: Registration, reason: str) -> OutboxMessage:
+    """To the processor: we need something from them before we can go on, and what."""
+    owner = owner_of(registration.step) or "asr"
+    return _queue_to_processor(
+        "waiting_on_processor", _("Actie nodig"), registration, reason=reason, team=TEAM_LABELS[owner]
+    )
+
+
+def _submission_summary(registration: Registration) -> list[tuple[str, str]]:
+    """What the processor submitted, as (label, value) rows for the confirmation."""
+    return [
+        (_("Salarisverwerker"), registration.processor_name),
+        (_("E-mailadres salarisverwerker"), registration.processor_email),
+        (_("Werkgever"), registration.employer_name),
+        (_("Raamwerkcontractnummer"), registration.contract_number),
+        (_("Loonheffingennummer"), registration.payroll_tax_number),
+        (_("Werkgever ID (Loket.nl)"), registration.loket_employer_id),
+        (_("Verloningsfrequentie"), str(PayFrequency(registration.pay_frequency).label)),
+        (_("13e maand"), _("Ja") if registration.thirteenth_month else _("Nee")),
+    ]
+
+
+def _detail_url(registration: Registration) -> str:
+    """The staff detail page; needs the id, so the registration is flushed first."""
+    if registration.id is None:
+        db.session.flush()
+    return f"{_base_url()}/registrations/{registration.id}"
+
+
+def _queue_to_processor(template: str, title: str, registration: Registration, **context: Any) -> OutboxMessage:
+    return queue_template(
+        template, to=registration.processor_email, subject=_subject(title, registration), registration=registration,
+        **context,
+    )
+
+
+def _queue_to_team(setting: str, template: str, **kwargs: Any) -> Optional[OutboxMessage]:
+    recipient = current_app.config.get(setting)
+    if not recipient:
+        log.warning("%s is not set: no %s e-mail queued", setting, template)
+        return None
+    return queue_template(template, to=recipient, **kwargs)
+
+
+def _subject(title: str, registration: Registration) -> str:
+    return _("%(title)s: %(employer)s (%(reference)s)", title=title,
+             employer=registration.employer_name, reference=registration.reference)
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
