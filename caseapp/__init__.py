@@ -41,7 +41,7 @@ def create_app(test_config: dict | None = None, config_class: type[Config] | Non
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import auth, errors, htmx, logs, navigation, security  # noqa: F401 (auth registers the user loader)
+    from . import auth, errors, htmx, logs, navigation, permissions, process, security  # noqa: F401 (auth: user loader)
     from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     logs.init_app(app)  # first: the request id exists before any other hook runs
@@ -56,6 +56,8 @@ def _init_extensions(app: Flask) -> None:
     navigation.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    permissions.init_app(app)
+    app.jinja_env.globals["process"] = process  # the vocabulary, for every template
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)
 

@@ -9,13 +9,17 @@ from flask import Response, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
 
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+def request_type() -> str | None:
+    """How htmx asked: "partial" (a targeted swap), "full" (a boosted navigation or a
+    history restore), or None when htmx did not send the request."""
+    if request.headers.get("HX-Request") != "true":
+        return None
+    return "full" if request.headers.get("HX-Request-Type") == "full" else "partial"
 
 
 def is_partial() -> bool:
-    """A targeted HTMX swap (not a boosted navigation or a history restore)."""
-    return is_htmx() and request.headers.get("HX-Request-Type", "partial") == "partial"
+    """The one question "does this request want a fragment?": a targeted HTMX swap."""
+    return request_type() == "partial"
 
 
 def render_view(template: str, block: str | None = None, status: int = 200, **context: Any) -> Response:

@@ -1,4 +1,4 @@
-"""The staff menu: areas register their entry here, shown by role."""
+"""The staff menu: areas register their entry here, shown to whoever may take its action."""
 
 from __future__ import annotations
 
@@ -6,25 +6,21 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-ROLE_LABELS = {"asr": _l("a.s.r."), "keylane": _l("Keylane"), "admin": _l("beheerder")}
+from .permissions import may
+from .process import ROLE_LABELS
 
-# (endpoint, label, roles that see it; empty = every staff role), in menu order.
+# (endpoint, label, the action (caseapp.permissions) it offers), in menu order.
 MENU = [
-    ("board.index", _l("Overzicht"), ()),
-    ("insight.my_work", _l("Mijn werk"), ()),
-    ("insight.dashboard", _l("Dashboard"), ()),
-    ("admin.outbox_index", _l("Uitgaande e-mail"), ("admin",)),
+    ("board.index", _l("Overzicht"), "view"),
+    ("insight.my_work", _l("Mijn werk"), "view"),
+    ("insight.dashboard", _l("Dashboard"), "view"),
+    ("admin.outbox_index", _l("Uitgaande e-mail"), "manage_outbox"),
 ]
 
 
 def nav_items() -> list[tuple[str, object]]:
     endpoints = current_app.view_functions
-    role = getattr(current_user, "role", None)
-    return [
-        (endpoint, label)
-        for endpoint, label, roles in MENU
-        if endpoint in endpoints and (not roles or role in roles)
-    ]
+    return [(endpoint, label) for endpoint, label, action in MENU if endpoint in endpoints and may(current_user, action)]
 
 
 def init_app(app: Flask) -> None:

@@ -179,3 +179,12 @@ class Allowed:
         if action not in RULES:
             raise AttributeError(action)
         return may(self._user, action, self._registration)
+
+
+def init_app(app) -> None:
+    """Templates ask `may("action", registration)` for the signed-in user."""
+    from flask_login import current_user
+
+    @app.context_processor
+    def permission_helpers():
+        return {"may": lambda action, registration=None: may(current_user, action, registration)}

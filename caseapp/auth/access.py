@@ -1,6 +1,8 @@
-"""Who may reach what. Page requests without a session are redirected to the
-login page; HTMX partial requests get 401 with HX-Redirect (htmx would otherwise
-swap the login page into a fragment). Logged-in users without the role get 403."""
+"""Who may reach what, at the door of a route: `requires(action)` asks
+caseapp.permissions which roles may take the action. Page requests without a
+session are redirected to the login page; HTMX requests get 401 with HX-Redirect
+(htmx would otherwise swap the login page into a fragment). Logged-in users
+without the role get 403."""
 
 from __future__ import annotations
 
@@ -11,11 +13,12 @@ from urllib.parse import urlsplit
 from flask import abort, make_response, redirect, request, url_for
 from flask_login import current_user
 
-from ..htmx import is_htmx, redirect_client
+from ..htmx import redirect_client, request_type
+from ..permissions import roles_for
 
 
 def _to_login():
-    if is_htmx():
+    if request_type() is not None:  # a full page or a fragment, htmx follows HX-Redirect
         # Back to the page the user was on (not the fragment URL) after logging in.
         current = urlsplit(request.headers.get("HX-Current-URL", ""))
         next_url = current.path + (f"?{current.query}" if current.query else "") if current.path else None
@@ -24,15 +27,17 @@ def _to_login():
     return redirect(url_for("auth.login", next=next_url))
 
 
-def roles_required(*roles: str) -> Callable:
-    """Require a logged-in, active staff user with one of `roles` (admin always passes)."""
+def requires(action: str) -> Callable:
+    """Require a logged-in, active staff user whose role may take `action` on some
+    registration (the workflow checks the registration itself)."""
+    roles = roles_for(action)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return _to_login()
-            if roles and current_user.role not in roles and current_user.role != "admin":
+            if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 
@@ -41,5 +46,5 @@ def roles_required(*roles: str) -> Callable:
     return decorator
 
 
-staff_required = roles_required()
-admin_required = roles_required("admin")
+staff_required = requires("view")
+admin_required = requires("manage_outbox")

@@ -30,7 +30,8 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from .. import process
-from .service import BoardFilters, Card
+from .filters import BoardFilters
+from .service import Card
 
 
 @lru_cache(maxsize=64)

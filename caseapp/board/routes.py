@@ -1,4 +1,5 @@
-"""The kanban board: one column per step, filters, "meer laden", and moving cards.
+"""The kanban board: one column per step, filters, "meer laden", moving cards,
+and the CSV export of what the filters select.
 
 Every interaction works as a plain GET link or form POST (303 back to the board,
 filters kept); HTMX only makes it quicker. Whether a card may move is decided by
@@ -12,11 +13,13 @@ from typing import Optional
 import sqlalchemy.orm as so
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     get_flashed_messages,
     redirect,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,13 +28,15 @@ from flask_login import current_user
 from .. import permissions, process, workflow
 from ..auth.access import staff_required
 from ..changes import WorkflowError, transaction
+from ..dates import utcnow
 from ..extensions import db
-from ..htmx import is_htmx, is_partial, render_view
+from ..htmx import is_partial, render_view
 from ..models import Registration
-from . import service
+from . import export, service
+from .filters import BoardFilters
 from .kit import card_kit
 from .kit import init_app as init_card_cache
-from .service import BoardFilters, Cursor
+from .service import Cursor
 
 bp = Blueprint("board", __name__)
 
@@ -142,7 +147,7 @@ def move_form(registration_id: int):
     direction = _direction(request.args.get("direction"))
     filters = BoardFilters.from_args(request.args)
     registration = _load_for_move(registration_id)
-    if not permissions.acts_for(current_user, process.owner_of(registration.step)):
+    if not permissions.allowed(current_user, "advance" if direction == "next" else "move_back", registration):
         abort(403)
     enhance = is_partial()
     context = _move_context(registration, direction, filters, enhance=enhance, error=None, reason="")
@@ -181,7 +186,7 @@ def move():
         return _refused(error, registration_id, direction, filters, reason)
 
     message = _("%(reference)s staat nu in %(step)s.", reference=reference, step=process.STEP_LABELS[to_step])
-    if not is_htmx():
+    if not is_partial():
         flash(message, "success")
         return redirect(board_url(filters, anchor=f"card-{registration_id}"), code=303)
 
@@ -205,7 +210,7 @@ def _refused(error: WorkflowError, registration_id: int, direction: str, filters
     confirmation page it came from, or as a notice on the board."""
     status = error.status_code
     message = str(error)
-    if is_htmx():
+    if is_partial():
         return render_view("board/_message.html", status=status, message=message, stale=status == 409,
                            board_url=board_url(filters, anchor=f"card-{registration_id}"))
     if status == 403:
@@ -216,3 +221,18 @@ def _refused(error: WorkflowError, registration_id: int, direction: str, filters
         return render_view("board/move.html", status=status, **context)
     flash(message, "error")
     return redirect(board_url(filters, anchor=f"card-{registration_id}"), code=303)
+
+
+@bp.get("/export.csv")
+@staff_required
+def export_csv():
+    """The registrations matching the board's filters (same GET params), streamed as CSV."""
+    now = utcnow()
+    response = Response(
+        stream_with_context(export.export_csv(request.args.to_dict(), current_user._get_current_object(), now)),
+        mimetype="text/csv",
+    )
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(now)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Registration
-from ..process import OPEN_STEPS, STEP_LABELS, STEPS, TEAM_LABELS
+from ..process import STEP_LABELS, STEPS, TEAM_LABELS
 from .charts import Chart, bar_chart, column_chart, duration_chart, flow_chart, number
 from .clocks import load_timelines
 from .rules import RULE_COLUMNS, Ball, ball_of
@@ -152,7 +152,7 @@ def oldest_open(now: datetime, limit: int = OLDEST_LIMIT) -> list[OldRegistratio
     rows = db.session.execute(
         sa.select(Registration.id, Registration.reference, Registration.employer_name, Registration.created_at,
                   *RULE_COLUMNS)
-        .where(Registration.withdrawn_at.is_(None), Registration.step.in_(OPEN_STEPS))
+        .where(Registration.is_open)
         .order_by(Registration.created_at, Registration.id)
         .limit(limit)
     ).all()

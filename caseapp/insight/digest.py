@@ -91,7 +91,7 @@ def digest_figures(team: str, now: datetime) -> dict[str, list[DigestEntry]]:
     moved = sa.select(Event.registration_id).where(
         Event.created_at >= start, Event.created_at < end, Event.kind.in_(("submitted", "step_changed"))
     )
-    open_work = sa.and_(Registration.withdrawn_at.is_(None), Registration.step.in_(team_steps(team)))
+    open_work = sa.and_(Registration.is_open, Registration.step.in_(team_steps(team)))
     rows = {
         row.id: row
         for row in db.session.execute(

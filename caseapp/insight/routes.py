@@ -1,8 +1,8 @@
-"""/my, /dashboard and /export.csv: routes parse, call and render."""
+"""/my and /dashboard: routes parse, call and render."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, request
 from flask_login import current_user
 
 from ..auth.access import staff_required
@@ -10,7 +10,6 @@ from ..dates import local_date, utcnow
 from ..htmx import render_view
 from ..process import STEP_LABELS, STEPS, TEAM_LABELS
 from . import dashboard as dashboard_service
-from . import export
 from .charts import number
 from .work import work_for
 
@@ -55,18 +54,3 @@ def dashboard():
         errors=errors,
         values=values,
     )
-
-
-@bp.get("/export.csv")
-@staff_required
-def export_csv():
-    """The registrations matching the board's filters (same GET params), streamed as CSV."""
-    now = utcnow()
-    response = Response(
-        stream_with_context(export.export_csv(request.args.to_dict(), current_user._get_current_object(), now)),
-        mimetype="text/csv",
-    )
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(now)}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -19,13 +19,13 @@ import sqlalchemy as sa
 from ..dates import local_date
 from ..extensions import db
 from ..models import Registration, User
-from ..process import OPEN_STEPS, team_steps
+from ..process import team_steps
 from .rules import Insight, assess_row, stale_limit, with_rule_facts
 
 
 def scope_condition(user: User) -> sa.ColumnElement[bool]:
     """Open registrations that are the user's or their team's."""
-    condition = sa.and_(Registration.withdrawn_at.is_(None), Registration.step.in_(OPEN_STEPS))
+    condition = Registration.is_open
     if user.role == "admin":
         return condition
     return sa.and_(

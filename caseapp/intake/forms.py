@@ -22,9 +22,9 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, InputRequired, ValidationError
 
 from .. import validators
-from ..process import PREREQUISITES
+from ..process import PREREQUISITES, PayFrequency
 
-PAY_FREQUENCIES = [SelectChoice("monthly", _l("Per maand")), SelectChoice("four_weekly", _l("Per vier weken"))]
+PAY_FREQUENCIES = [SelectChoice(value, label) for value, label in PayFrequency.labels().items()]
 YES_NO = [SelectChoice("yes", _l("Ja")), SelectChoice("no", _l("Nee"))]
 MAX_DIRECTORS = 20
 
@@ -87,7 +87,7 @@ class IntakeForm(FlaskForm):
         validate_choice=False,
         validators=[
             InputRequired(_l("Kies hoe vaak de salarissen worden verwerkt: per maand of per vier weken.")),
-            AnyOf(["monthly", "four_weekly"], _l("Kies per maand of per vier weken.")),
+            AnyOf(PayFrequency.values(), _l("Kies per maand of per vier weken.")),
         ],
     )
     thirteenth_month = RadioField(

@@ -34,7 +34,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from .. import dates, process, workflow
-from ..auth.access import roles_required, staff_required
+from ..auth.access import requires, staff_required
 from ..changes import StaleRegistration, WorkflowError, transaction
 from ..dates import utcnow
 from ..extensions import db
@@ -271,7 +271,7 @@ def intake(registration_id: int):
 
 
 @bp.get("/registrations/<int:registration_id>/intake/edit")
-@roles_required("asr")
+@requires("edit_intake")
 def edit_intake(registration_id: int):
     response, _registration = _render(registration_id, ["intake-data"], editing_intake=True, focus="intake-first-field")
     return response
@@ -285,7 +285,7 @@ def policies(registration_id: int):
 
 
 @bp.get("/registrations/<int:registration_id>/policies/<int:policy_id>/edit")
-@roles_required("asr")
+@requires("edit_policy")
 def edit_policy(registration_id: int, policy_id: int):
     registration = _load_detail(registration_id)
     if service.find_policy(registration, policy_id) is None:
@@ -303,7 +303,7 @@ def edit_policy(registration_id: int, policy_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/intake")
-@roles_required("asr")
+@requires("edit_intake")
 def save_intake(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "intake-data")
@@ -341,7 +341,7 @@ def _typed_intake(form: IntakeEditForm) -> list[tuple[str, str]]:
 
 
 @bp.post("/registrations/<int:registration_id>/intake/checked")
-@roles_required("asr")
+@requires("check_intake")
 def intake_checked(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "intake-data")
@@ -362,7 +362,7 @@ def intake_checked(registration_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/policies")
-@roles_required("asr")
+@requires("add_policy")
 def add_policy(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "policies")
@@ -382,7 +382,7 @@ def add_policy(registration_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/policies/<int:policy_id>/edit")
-@roles_required("asr")
+@requires("edit_policy")
 def save_policy(registration_id: int, policy_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "policies")
@@ -409,7 +409,7 @@ def save_policy(registration_id: int, policy_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/policies/<int:policy_id>/delete")
-@roles_required("asr")
+@requires("remove_policy")
 def delete_policy(registration_id: int, policy_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "policies")
@@ -436,7 +436,7 @@ def delete_policy(registration_id: int, policy_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/checks/<key>")
-@roles_required("keylane")
+@requires("tick_check")
 def toggle_check(registration_id: int, key: str):
     if key not in process.PREREQUISITE_KEYS:
         abort(404)
@@ -460,7 +460,7 @@ def toggle_check(registration_id: int, key: str):
 
 
 @bp.post("/registrations/<int:registration_id>/contacts")
-@roles_required("asr", "keylane")
+@requires("log_contact")
 def add_contact(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "contacts")
@@ -482,7 +482,7 @@ def add_contact(registration_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/assign")
-@roles_required("asr", "keylane")
+@requires("assign")
 def assign(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "assignment")
@@ -515,7 +515,7 @@ def assign(registration_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/first-exchange-date")
-@roles_required("keylane")
+@requires("set_first_exchange_date")
 def first_exchange_date(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "first-exchange-date")
@@ -535,7 +535,7 @@ def first_exchange_date(registration_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/waiting")
-@roles_required("asr", "keylane")
+@requires("set_waiting")
 def set_waiting(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "waiting")
@@ -551,7 +551,7 @@ def set_waiting(registration_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/waiting/clear")
-@roles_required("asr", "keylane")
+@requires("clear_waiting")
 def clear_waiting(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "waiting")
@@ -565,7 +565,7 @@ def clear_waiting(registration_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/withdraw")
-@roles_required("asr")
+@requires("withdraw")
 def withdraw(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "withdrawal", whole_page=True)
@@ -580,7 +580,7 @@ def withdraw(registration_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/reopen")
-@roles_required("asr")
+@requires("reopen")
 def reopen(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "withdrawal", whole_page=True)
@@ -594,7 +594,7 @@ def reopen(registration_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/advance")
-@roles_required("asr", "keylane")
+@requires("advance")
 def advance(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "next-step", whole_page=True)
@@ -612,7 +612,7 @@ def advance(registration_id: int):
 
 
 @bp.post("/registrations/<int:registration_id>/back")
-@roles_required("asr", "keylane")
+@requires("move_back")
 def move_back(registration_id: int):
     registration = _for_change(registration_id)
     reply = Reply(registration_id, "next-step", whole_page=True)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import Event
-from ..process import CHANNEL_LABELS, PREREQUISITES, STEP_LABELS
+from ..process import CHANNEL_LABELS, PAY_FREQUENCY_LABELS, PREREQUISITE_LABELS, STEP_LABELS
 
 ACTOR_LABELS = {"processor": _l("salarisverwerker"), "system": _l("systeem")}
 
@@ -34,8 +34,6 @@ FIELD_LABELS = {
     "note": _l("Notitie"),
 }
 DATE_FIELDS = {"start_date"}
-PAY_FREQUENCY_LABELS = {"monthly": _l("per maand"), "four_weekly": _l("per vier weken")}
-PREREQUISITE_LABELS = {p.key: p.label for p in PREREQUISITES}
 
 
 @dataclass
@@ -76,7 +74,8 @@ def _value(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return _("ja") if value else _("nee")
     if name == "pay_frequency":
-        return str(PAY_FREQUENCY_LABELS.get(value, value))
+        # Mid-sentence: "per maand".
+        return str(PAY_FREQUENCY_LABELS[value]).lower() if value in PAY_FREQUENCY_LABELS else str(value)
     if name in DATE_FIELDS:
         return _date(value)
     if isinstance(value, list):

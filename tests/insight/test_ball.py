@@ -17,8 +17,9 @@ from caseapp.extensions import db
 from caseapp.insight.clocks import ball_since_after, compute_clock
 from caseapp.models import AuthorisationCheck, Event, PolicyRecord, Registration
 from caseapp.registrations.service import load_for_change
+from tests.factories import moved, submitted
 
-from .conftest import days_ago, moved, submitted, today_local
+from .conftest import days_ago, today_local
 
 
 def _working_days(start, end) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from caseapp.extensions import db
 from caseapp.insight.stats import percentile
-from tests.insight.conftest import moved, submitted, through
+from tests.factories import moved, submitted, through
 
 SVG = "{http://www.w3.org/2000/svg}"
 PERIOD = "from=2025-03-03&to=2025-03-30"  # Monday 3 March to Sunday 30 March 2025: 28 daily points

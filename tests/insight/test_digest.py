@@ -6,7 +6,7 @@ import pytest
 
 from caseapp.extensions import db
 from caseapp.insight.digest import build_digest, digest_week
-from tests.insight.conftest import moved, submitted
+from tests.factories import moved, submitted
 
 NOW = datetime(2025, 3, 17, 6, 0)  # Monday 07:00 in Amsterdam: the week is 10..16 March
 

@@ -8,7 +8,7 @@ from caseapp.extensions import db
 from caseapp.insight.clocks import compute_clock, iter_clocks, load_clocks
 from caseapp.insight.rules import load_insight
 from caseapp.models import Registration
-from tests.insight.conftest import moved, submitted, through
+from tests.factories import moved, submitted, through
 
 T0 = datetime(2025, 3, 3, 9, 0)
 NOW = datetime(2025, 3, 20, 9, 0)

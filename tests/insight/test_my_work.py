@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 
 from caseapp.extensions import db
-from tests.insight.conftest import days_ago, submitted, today_local
+from tests.factories import submitted
+from tests.insight.conftest import days_ago, today_local
 
 
 def _setup_trail(n_days):

@@ -1,6 +1,6 @@
 """The weekly digest reaches each team's mailbox through the outbox."""
 
-from tests.insight.conftest import make_history  # noqa: F401 (fixture)
+
 from tests.insight.test_digest import week  # noqa: F401 (fixture)
 
 

@@ -5,10 +5,10 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from caseapp.board import export
 from caseapp.extensions import db
-from caseapp.insight import export
 from caseapp.models import Event, Registration
-from tests.insight.conftest import moved, submitted
+from tests.factories import moved, submitted
 
 NOW = datetime(2025, 3, 20, 9, 0)
 HEADER = (

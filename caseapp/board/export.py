@@ -20,9 +20,11 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..dates import local_date
+from ..extensions import db
+from ..insight.clocks import PARTIES, Clock, days, iter_clocks
 from ..models import Registration, User
 from ..process import STEP_LABELS, TEAM_LABELS
-from .clocks import PARTIES, Clock, days, iter_clocks
+from .filters import BoardFilters, filter_conditions
 
 BOM = "\ufeff"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -30,15 +32,13 @@ CHUNK = 500
 
 
 # ---------------------------------------------------------------------------
-# The board's filters, from the board itself (one place for the rules).
+# Which registrations: the board's own filters (filters.py).
 # ---------------------------------------------------------------------------
 
 
 def apply_filters(select: sa.Select, params: Mapping[str, Any], user: User) -> sa.Select:
     """Narrow a SELECT over Registration exactly as the board is narrowed (q, mine,
-    waiting, team, withdrawn): the board owns the filter rules."""
-    from ..board.service import BoardFilters, filter_conditions
-
+    waiting, team, withdrawn): filters.py owns the filter rules."""
     return select.where(*filter_conditions(BoardFilters.from_args(params), user))
 
 
@@ -169,8 +169,6 @@ EXPORT_COLUMNS = (
 
 def export_rows(params: Mapping[str, Any], user: User, now: datetime) -> Iterator[list[str]]:
     """The header and one row per matching registration, in id order, streamed."""
-    from ..extensions import db
-
     yield header()
     labels = Labels.current()
     registrations = db.session.execute(
