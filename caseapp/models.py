@@ -69,6 +69,19 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
+def _children(order_by: Optional[str], lazy: str = "raise_on_sql") -> Any:
+    """A collection that belongs to its registration (deleted with it). Loaded only
+    when asked for (raise_on_sql), so every page says up front what it reads."""
+    return so.relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by=order_by or False, lazy=lazy
+    )
+
+
+def _owned_by_registration(index: bool = False) -> Any:
+    """The foreign key of a row that belongs to a registration (deleted with it)."""
+    return so.mapped_column(sa.ForeignKey("registration.id", ondelete="CASCADE"), index=index)
+
+
 class ReferenceCounter(db.Model):
     """One row per year; incremented atomically to number registrations AW-<year>-<seq>."""
 
@@ -126,33 +139,11 @@ class Registration(db.Model):
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
 
     assignee: so.Mapped[Optional[User]] = so.relationship(lazy="raise_on_sql")
-    directors: so.Mapped[list[Director]] = so.relationship(
-        back_populates="registration",
-        cascade="all, delete-orphan",
-        order_by="Director.position",
-        lazy="selectin",
-    )
-    policies: so.Mapped[list[PolicyRecord]] = so.relationship(
-        back_populates="registration",
-        cascade="all, delete-orphan",
-        order_by="PolicyRecord.id",
-        lazy="raise_on_sql",
-    )
-    checks: so.Mapped[list[AuthorisationCheck]] = so.relationship(
-        back_populates="registration", cascade="all, delete-orphan", lazy="raise_on_sql"
-    )
-    contacts: so.Mapped[list[ContactLogEntry]] = so.relationship(
-        back_populates="registration",
-        cascade="all, delete-orphan",
-        order_by="ContactLogEntry.occurred_at.desc()",
-        lazy="raise_on_sql",
-    )
-    events: so.Mapped[list[Event]] = so.relationship(
-        back_populates="registration",
-        cascade="all, delete-orphan",
-        order_by="Event.id.desc()",
-        lazy="raise_on_sql",
-    )
+    directors: so.Mapped[list[Director]] = _children("Director.position", lazy="selectin")
+    policies: so.Mapped[list[PolicyRecord]] = _children("PolicyRecord.id")
+    checks: so.Mapped[list[AuthorisationCheck]] = _children(None)
+    contacts: so.Mapped[list[ContactLogEntry]] = _children("ContactLogEntry.occurred_at.desc()")
+    events: so.Mapped[list[Event]] = _children("Event.id.desc()")
 
     __table_args__ = (
         sa.CheckConstraint(Step.check("step"), name="step"),
@@ -222,9 +213,7 @@ class Director(db.Model):
     __tablename__ = "director"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    registration_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("registration.id", ondelete="CASCADE"), index=True
-    )
+    registration_id: so.Mapped[int] = _owned_by_registration(index=True)
     position: so.Mapped[int] = so.mapped_column(default=0)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     personnel_number: so.Mapped[str] = so.mapped_column(sa.String(12))
@@ -240,9 +229,7 @@ class PolicyRecord(db.Model):
     __tablename__ = "policy_record"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    registration_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("registration.id", ondelete="CASCADE"), index=True
-    )
+    registration_id: so.Mapped[int] = _owned_by_registration(index=True)
     policy_number: so.Mapped[str] = so.mapped_column(sa.String(40))
     scheme: so.Mapped[str] = so.mapped_column(sa.String(120))
     start_date: so.Mapped[date]
@@ -261,9 +248,7 @@ class AuthorisationCheck(db.Model):
     __tablename__ = "authorisation_check"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    registration_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("registration.id", ondelete="CASCADE"), index=True
-    )
+    registration_id: so.Mapped[int] = _owned_by_registration(index=True)
     key: so.Mapped[str] = so.mapped_column(sa.String(40))
     checked_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
     checked_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
@@ -279,7 +264,7 @@ class ContactLogEntry(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     # Indexed by ix_contact_log_entry_latest, which starts with it.
-    registration_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("registration.id", ondelete="CASCADE"))
+    registration_id: so.Mapped[int] = _owned_by_registration()
     occurred_at: so.Mapped[datetime]
     channel: so.Mapped[str] = so.mapped_column(sa.String(16))
     with_whom: so.Mapped[str] = so.mapped_column(sa.String(120))
@@ -305,9 +290,7 @@ class Event(db.Model):
     __tablename__ = "event"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    registration_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("registration.id", ondelete="CASCADE")
-    )
+    registration_id: so.Mapped[int] = _owned_by_registration()
     kind: so.Mapped[str] = so.mapped_column(sa.String(40))
     actor_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
     # Who acted when it was not a staff user: "processor" or "system".

@@ -15,15 +15,14 @@ from flask_babel import lazy_gettext as _l
 
 
 class Labelled(StrEnum):
-    """A closed list of stored values, each with a translated label."""
+    """A closed list of stored values, each with a translated label:
+    `NAME = "value", _l("label")`."""
 
-    @property
-    def label(self) -> Any:
-        return self._labels()[self.value]
-
-    @classmethod
-    def _labels(cls) -> dict[str, Any]:  # pragma: no cover - every subclass has its own
-        raise NotImplementedError
+    def __new__(cls, value: str, label: Any) -> "Labelled":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
 
     @classmethod
     def values(cls) -> tuple[str, ...]:
@@ -48,25 +47,17 @@ class Labelled(StrEnum):
 class Team(Labelled):
     """The parties that can have the ball: the two teams and the processor."""
 
-    ASR = "asr"
-    KEYLANE = "keylane"
-    PROCESSOR = "processor"
-
-    @classmethod
-    def _labels(cls) -> dict[str, Any]:
-        return {"asr": _l("a.s.r."), "keylane": _l("Keylane"), "processor": _l("Salarisverwerker")}
+    ASR = "asr", _l("a.s.r.")
+    KEYLANE = "keylane", _l("Keylane")
+    PROCESSOR = "processor", _l("Salarisverwerker")
 
 
 class Role(Labelled):
     """Staff roles: the two teams, and administrators (who act for every team)."""
 
-    ASR = "asr"
-    KEYLANE = "keylane"
-    ADMIN = "admin"
-
-    @classmethod
-    def _labels(cls) -> dict[str, Any]:
-        return {"asr": _l("a.s.r."), "keylane": _l("Keylane"), "admin": _l("beheerder")}
+    ASR = Team.ASR.value, Team.ASR.label
+    KEYLANE = Team.KEYLANE.value, Team.KEYLANE.label
+    ADMIN = "admin", _l("beheerder")
 
 
 ROLES = Role.values()
@@ -81,35 +72,26 @@ ROLE_LABELS = Role.labels()
 
 
 class Step(Labelled):
-    """The internal steps, in board order."""
+    """The internal steps, in board order, with the team that has to act in each
+    (None: nobody, the end)."""
 
-    RECEIVED = "received"
-    POLICY = "policy"
-    SETUP = "setup"
-    REALISED = "realised"
-    LIVE = "live"
+    def __new__(cls, value: str, label: Any, owner: Optional[str]) -> "Step":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        member.owner = owner
+        return member
 
-    @classmethod
-    def _labels(cls) -> dict[str, Any]:
-        return {
-            "received": _l("Nieuw"),
-            "policy": _l("Polisgegevens"),
-            "setup": _l("Inrichting Keylane"),
-            "realised": _l("Gerealiseerd"),
-            "live": _l("Eerste uitwisseling geweest"),
-        }
+    RECEIVED = "received", _l("Nieuw"), Team.ASR.value
+    POLICY = "policy", _l("Polisgegevens"), Team.ASR.value
+    SETUP = "setup", _l("Inrichting Keylane"), Team.KEYLANE.value
+    REALISED = "realised", _l("Gerealiseerd"), Team.KEYLANE.value
+    LIVE = "live", _l("Eerste uitwisseling geweest"), None
 
-    @property
-    def owner(self) -> Optional[str]:
-        """The team that has to act in this step (None: nobody, the end)."""
-        return _STEP_OWNERS[self.value]
-
-
-_STEP_OWNERS = {"received": "asr", "policy": "asr", "setup": "keylane", "realised": "keylane", "live": None}
 
 STEPS = Step.values()
 STEP_LABELS = Step.labels()
-STEP_OWNERS: dict[str, Optional[str]] = dict(_STEP_OWNERS)
+STEP_OWNERS: dict[str, Optional[str]] = {step.value: step.owner for step in Step}
 TERMINAL_STEPS = (Step.LIVE.value,)
 OPEN_STEPS = tuple(step for step in STEPS if step not in TERMINAL_STEPS)
 # Keylane works the authorisation checklist, and sets the first-exchange date,
@@ -163,25 +145,17 @@ def open_condition(step: Any, withdrawn_at: Any) -> sa.ColumnElement[bool]:
 
 
 class PayFrequency(Labelled):
-    MONTHLY = "monthly"
-    FOUR_WEEKLY = "four_weekly"
-
-    @classmethod
-    def _labels(cls) -> dict[str, Any]:
-        return {"monthly": _l("Per maand"), "four_weekly": _l("Per vier weken")}
+    MONTHLY = "monthly", _l("Per maand")
+    FOUR_WEEKLY = "four_weekly", _l("Per vier weken")
 
 
 class ContactChannel(Labelled):
     """Shown in Dutch as the brief of the contact log asks: telefoon, e-mail, Teams/overleg, anders."""
 
-    PHONE = "phone"
-    EMAIL = "email"
-    MEETING = "meeting"
-    OTHER = "other"
-
-    @classmethod
-    def _labels(cls) -> dict[str, Any]:
-        return {"phone": _l("telefoon"), "email": _l("e-mail"), "meeting": _l("Teams/overleg"), "other": _l("anders")}
+    PHONE = "phone", _l("telefoon")
+    EMAIL = "email", _l("e-mail")
+    MEETING = "meeting", _l("Teams/overleg")
+    OTHER = "other", _l("anders")
 
 
 PAY_FREQUENCY_LABELS = PayFrequency.labels()

@@ -253,23 +253,21 @@ def _card_rows(
     return rows
 
 
+# The Card fields that are the card row's columns as they are.
+_AS_READ = (
+    "id", "reference", "employer_name", "processor_name", "contract_number", "step", "step_entered_at", "version",
+    "assignee_name", "waiting_reason",
+)
+
+
 def _card(row: sa.Row, today: date, insight: Insight) -> Card:
     entered_on = local_date(row.step_entered_at)
     held = insight.clock.active_for
     return Card(
-        id=row.id,
-        reference=row.reference,
-        employer_name=row.employer_name,
-        processor_name=row.processor_name,
-        contract_number=row.contract_number,
-        step=row.step,
-        step_entered_at=row.step_entered_at,
-        version=row.version,
-        assignee_name=row.assignee_name,
+        **{name: getattr(row, name) for name in _AS_READ},
         possible_duplicate=bool(row.possible_duplicate),
         contract_prefix_warning=bool(row.contract_prefix_warning),
         has_dga=bool(row.has_dga),
-        waiting_reason=row.waiting_reason,
         is_waiting=row.waiting_since is not None,
         is_withdrawn=row.withdrawn_at is not None,
         entered_on=entered_on,

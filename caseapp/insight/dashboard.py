@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 import sqlalchemy as sa
 from flask_babel import format_date
@@ -205,36 +205,23 @@ def build_dashboard(period: Period, now: datetime, with_period: bool = True) -> 
         return dashboard
     span = _("van %(start)s tot en met %(end)s", start=format_date(period.start, "d MMMM y"),
              end=format_date(period.end, "d MMMM y"))
-    unit = _("d")
-    dashboard.charts["by_step"] = duration_chart(
+    dashboard.charts["by_step"] = _durations(
         "chart-by-step",
         _("Tijd per stap, %(span)s", span=span),
-        _(
-            "Per stap twee staven: de mediaan (effen) en het 90e percentiel (gearceerd) van het aantal dagen in de "
-            "stap, voor aanmeldingen die de stap in deze periode afrondden. %(list)s.",
-            list="; ".join(
-                _("%(step)s: mediaan %(median)s, 90e percentiel %(p90)s dagen (%(n)d aanmeldingen)",
-                  step=STEP_LABELS[s.key], median=number(s.median), p90=number(s.p90), n=s.count)
-                for s in figures.by_step
-            ),
-        ),
-        [(s.key, str(STEP_LABELS[s.key]), s.median, s.p90) for s in figures.by_step],
-        median_label=_("mediaan"), p90_label=_("90e percentiel"), unit=unit, empty_label=_("geen gegevens"),
+        _("Per stap twee staven: de mediaan (effen) en het 90e percentiel (gearceerd) van het aantal dagen in de "
+          "stap, voor aanmeldingen die de stap in deze periode afrondden."),
+        [(s, str(STEP_LABELS[s.key]), _("%(step)s: mediaan %(median)s, 90e percentiel %(p90)s dagen (%(n)d aanmeldingen)",
+                                       step=STEP_LABELS[s.key], median=number(s.median), p90=number(s.p90), n=s.count))
+         for s in figures.by_step],
     )
-    dashboard.charts["by_party"] = duration_chart(
+    dashboard.charts["by_party"] = _durations(
         "chart-by-party",
         _("Tijd per partij tot realisatie, %(span)s", span=span),
-        _(
-            "Per partij de mediaan (effen) en het 90e percentiel (gearceerd) van het aantal dagen dat de partij aan "
-            "zet was, van indienen tot realisatie, voor koppelingen die in deze periode werden gerealiseerd. %(list)s.",
-            list="; ".join(
-                _("%(party)s: mediaan %(median)s, 90e percentiel %(p90)s dagen",
-                  party=party_label(s.key), median=number(s.median), p90=number(s.p90))
-                for s in figures.by_party
-            ),
-        ),
-        [(s.key, party_label(s.key), s.median, s.p90) for s in figures.by_party],
-        median_label=_("mediaan"), p90_label=_("90e percentiel"), unit=unit, empty_label=_("geen gegevens"),
+        _("Per partij de mediaan (effen) en het 90e percentiel (gearceerd) van het aantal dagen dat de partij aan "
+          "zet was, van indienen tot realisatie, voor koppelingen die in deze periode werden gerealiseerd."),
+        [(s, party_label(s.key), _("%(party)s: mediaan %(median)s, 90e percentiel %(p90)s dagen",
+                                   party=party_label(s.key), median=number(s.median), p90=number(s.p90)))
+         for s in figures.by_party],
     )
     weeks = figures.realised_per_week
     dashboard.charts["realised"] = column_chart(
@@ -270,3 +257,13 @@ def build_dashboard(period: Period, now: datetime, with_period: bool = True) -> 
     )
     return dashboard
 
+
+def _durations(chart_id: str, title: str, description: str, bars: list[tuple[Any, str, str]]) -> Chart:
+    """A median / 90th-percentile chart; `bars` are (stat, label, the bar in words)."""
+    return duration_chart(
+        chart_id,
+        title,
+        f"{description} {'; '.join(words for _stat, _label, words in bars)}.",
+        [(stat.key, label, stat.median, stat.p90) for stat, label, _words in bars],
+        median_label=_("mediaan"), p90_label=_("90e percentiel"), unit=_("d"), empty_label=_("geen gegevens"),
+    )

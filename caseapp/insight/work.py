@@ -33,6 +33,10 @@ def scope_condition(user: User) -> sa.ColumnElement[bool]:
     )
 
 
+# The WorkItem fields that are the row's columns as they are.
+_AS_READ = ("reference", "employer_name", "processor_name", "step", "assignee_name", "waiting_reason")
+
+
 @dataclass(frozen=True)
 class WorkItem:
     registration_id: int
@@ -78,14 +82,9 @@ def work_for(user: User, now: datetime) -> WorkList:
         insight = assess_row(row, now, work.today, limit)
         item = WorkItem(
             registration_id=row.id,
-            reference=row.reference,
-            employer_name=row.employer_name,
-            processor_name=row.processor_name,
-            step=row.step,
-            assignee_name=row.assignee_name,
+            **{name: getattr(row, name) for name in _AS_READ},
             mine=row.assignee_id == user.id,
             insight=insight,
-            waiting_reason=row.waiting_reason,
         )
         if insight.due is not None:
             work.due.append(item)

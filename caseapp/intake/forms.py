@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Any, Callable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -39,6 +39,16 @@ def domain(check: Callable[[str], str]):
             raise ValidationError(str(error)) from None
 
     return _validate
+
+
+def choice(label: Any, choices: list[SelectChoice], missing: Any, unknown: Any) -> RadioField:
+    """A required choice: `missing` when none is made, `unknown` for a value not offered."""
+    return RadioField(
+        label,
+        choices=choices,
+        validate_choice=False,
+        validators=[InputRequired(missing), AnyOf([c.value for c in choices], unknown)],
+    )
 
 
 class DirectorForm(Form):
@@ -81,23 +91,17 @@ class IntakeForm(FlaskForm):
     payroll_tax_number = StringField(_l("Loonheffingennummer"), validators=[domain(validators.payroll_tax_number)])
     loket_employer_id = StringField(_l("Werkgever ID (Loket.nl)"), validators=[domain(validators.loket_employer_id)])
     directors = FieldList(FormField(DirectorForm), min_entries=0, max_entries=MAX_DIRECTORS)
-    pay_frequency = RadioField(
+    pay_frequency = choice(
         _l("Verloningsfrequentie"),
-        choices=PAY_FREQUENCIES,
-        validate_choice=False,
-        validators=[
-            InputRequired(_l("Kies hoe vaak de salarissen worden verwerkt: per maand of per vier weken.")),
-            AnyOf(PayFrequency.values(), _l("Kies per maand of per vier weken.")),
-        ],
+        PAY_FREQUENCIES,
+        _l("Kies hoe vaak de salarissen worden verwerkt: per maand of per vier weken."),
+        _l("Kies per maand of per vier weken."),
     )
-    thirteenth_month = RadioField(
+    thirteenth_month = choice(
         _l("Wordt er een 13e maand uitbetaald?"),
-        choices=YES_NO,
-        validate_choice=False,
-        validators=[
-            InputRequired(_l("Kies of er een 13e maand wordt uitbetaald.")),
-            AnyOf(["yes", "no"], _l("Kies ja of nee.")),
-        ],
+        YES_NO,
+        _l("Kies of er een 13e maand wordt uitbetaald."),
+        _l("Kies ja of nee."),
     )
     confirm_four_weekly_thirteenth = BooleanField(
         _l("Ik bevestig dat er naast de dertien vierwekelijkse perioden echt een 13e maand wordt uitbetaald.")

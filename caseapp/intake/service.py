@@ -13,6 +13,19 @@ from ..changes import record_event
 from ..dates import utcnow
 from ..extensions import db
 from ..models import Director, ReferenceCounter, Registration, hash_token
+from ..process import Step
+
+# The registration's columns that hold what the processor submitted (normalised).
+INTAKE_FIELDS = (
+    "processor_name",
+    "processor_email",
+    "employer_name",
+    "contract_number",
+    "payroll_tax_number",
+    "loket_employer_id",
+    "pay_frequency",
+    "thirteenth_month",
+)
 
 
 @dataclass
@@ -87,18 +100,11 @@ def create_registration(data: IntakeData) -> tuple[Registration, str]:
     duplicates = open_duplicates(data.payroll_tax_number, data.loket_employer_id)
     registration = Registration(
         reference=next_reference(now.year),
-        processor_name=data.processor_name,
-        processor_email=data.processor_email,
-        employer_name=data.employer_name,
-        contract_number=data.contract_number,
-        payroll_tax_number=data.payroll_tax_number,
-        loket_employer_id=data.loket_employer_id,
-        pay_frequency=data.pay_frequency,
-        thirteenth_month=data.thirteenth_month,
+        **{name: getattr(data, name) for name in INTAKE_FIELDS},
         prerequisites_confirmed_at=now,
         contract_prefix_warning=data.contract_prefix_warning,
         possible_duplicate=bool(duplicates),
-        step="received",
+        step=Step.RECEIVED.value,
         step_entered_at=now,
         ball_since=now,  # a.s.r. has it from the submission on
         status_token_hash=hash_token(token),

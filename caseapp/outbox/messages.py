@@ -65,24 +65,14 @@ def queue_new_registration(
     No DGA names or personnel numbers: the team reads those in the app.
     """
     return _queue_to_team(
-        "ASR_INTAKE_MAILBOX",
-        "new_registration",
-        subject=_subject(_("Nieuwe aanmelding"), registration),
-        registration=registration,
-        detail_url=_detail_url(registration),
+        "ASR_INTAKE_MAILBOX", "new_registration", _("Nieuwe aanmelding"), registration,
         possible_duplicate_of=list(possible_duplicate_of),
     )
 
 
 def queue_setup_started(registration: Registration) -> Optional[OutboxMessage]:
     """To the Keylane mailbox: a registration reached `setup` and waits for Keylane."""
-    return _queue_to_team(
-        "KEYLANE_MAILBOX",
-        "setup_started",
-        subject=_subject(_("Klaar voor inrichting"), registration),
-        registration=registration,
-        detail_url=_detail_url(registration),
-    )
+    return _queue_to_team("KEYLANE_MAILBOX", "setup_started", _("Klaar voor inrichting"), registration)
 
 
 def queue_realised(registration: Registration) -> OutboxMessage:
@@ -153,12 +143,18 @@ def _queue_to_processor(template: str, title: str, registration: Registration, *
     )
 
 
-def _queue_to_team(setting: str, template: str, **kwargs: Any) -> Optional[OutboxMessage]:
+def _queue_to_team(
+    setting: str, template: str, title: str, registration: Registration, **context: Any
+) -> Optional[OutboxMessage]:
+    """To a team's mailbox (the `setting`), with a link to the registration's page."""
     recipient = current_app.config.get(setting)
     if not recipient:
         log.warning("%s is not set: no %s e-mail queued", setting, template)
         return None
-    return queue_template(template, to=recipient, **kwargs)
+    return queue_template(
+        template, to=recipient, subject=_subject(title, registration), registration=registration,
+        detail_url=_detail_url(registration), **context,
+    )
 
 
 def _subject(title: str, registration: Registration) -> str:

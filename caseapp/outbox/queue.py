@@ -29,6 +29,10 @@ def add(
     return message
 
 
+# What a resent copy takes over from the message it copies.
+_COPIED = ("kind", "registration_id", "recipient", "subject", "body_text", "body_html")
+
+
 def _queued(**fields: Any) -> OutboxMessage:
     """A new message with these fields, due now, with a Message-ID of its own (added to the session)."""
     message = OutboxMessage(
@@ -73,14 +77,7 @@ def resend(message: OutboxMessage) -> Optional[OutboxMessage]:
         )
         if waiting is not None:
             return waiting
-        return _queued(
-            kind=message.kind,
-            registration_id=message.registration_id,
-            recipient=message.recipient,
-            subject=message.subject,
-            body_text=message.body_text,
-            body_html=message.body_html,
-        )
+        return _queued(**{name: getattr(message, name) for name in _COPIED})
     now = utcnow()
     requeued = db.session.execute(
         sa.update(OutboxMessage)
