@@ -12,7 +12,7 @@ from stdnum.nl import bsn
 
 from .auth.passwords import hash_password
 from .changes import record_event
-from .dates import utcnow
+from .dates import today_local, utcnow
 from .extensions import db
 from .insight.clocks import load_clocks
 from .intake.service import IntakeData, create_registration
@@ -113,7 +113,7 @@ def demo_data_command(seed: int) -> None:
     rng = random.Random(seed)
     users = {u.email: u for u in db.session.scalars(sa.select(User))}
     asr, asr2, keylane = users["asr@example.nl"], users["asr2@example.nl"], users["keylane@example.nl"]
-    today = date.today()
+    today = today_local()
     first_tax_number = None
     for index, (step, waiting, withdrawn) in enumerate(PLAN):
         processor_name, processor_email = PROCESSORS[index % len(PROCESSORS)]

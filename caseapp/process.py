@@ -94,6 +94,8 @@ STEP_LABELS = Step.labels()
 STEP_OWNERS: dict[str, Optional[str]] = {step.value: step.owner for step in Step}
 TERMINAL_STEPS = (Step.LIVE.value,)
 OPEN_STEPS = tuple(step for step in STEPS if step not in TERMINAL_STEPS)
+# The link is realised: the first-exchange date is known to the processor.
+REALISED_STEPS = (Step.REALISED.value, Step.LIVE.value)
 # Keylane works the authorisation checklist, and sets the first-exchange date,
 # while it sets up the link (and may correct both after).
 KEYLANE_STEPS = (Step.SETUP.value, Step.REALISED.value)

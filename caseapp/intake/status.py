@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ..models import Registration
+from ..process import REALISED_STEPS, Step, Team, team_steps
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,9 @@ class ProcessorStep:
 def processor_steps(registration: Registration) -> list[ProcessorStep]:
     """Map the internal step onto the four steps of the manual, in plain Dutch."""
     step = registration.step
-    handled = step in ("received", "policy")
-    in_setup = step == "setup"
-    confirmed = step in ("realised", "live")
+    handled = step in team_steps(Team.ASR)
+    in_setup = step == Step.SETUP
+    confirmed = step in REALISED_STEPS
 
     if handled:
         step3_text = _l(
