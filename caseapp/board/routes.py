@@ -45,16 +45,13 @@ bp = Blueprint("board", __name__)
 def _card_cache(state) -> None:
     init_card_cache(state.app)
 
+
 DIRECTIONS = ("next", "back")
 
 
 @bp.context_processor
 def board_context() -> dict:
-    return {
-        "step_labels": process.STEP_LABELS,
-        "team_labels": process.TEAM_LABELS,
-        "card_kit": card_kit,
-    }
+    return {"card_kit": card_kit}
 
 
 def board_url(filters: BoardFilters, anchor: Optional[str] = None) -> str:

@@ -8,7 +8,6 @@ from flask_login import current_user
 from ..auth.access import staff_required
 from ..dates import local_date, utcnow
 from ..htmx import render_view
-from ..process import STEP_LABELS, STEPS, TEAM_LABELS
 from . import dashboard as dashboard_service
 from .charts import number
 from .work import work_for
@@ -19,9 +18,6 @@ bp = Blueprint("insight", __name__)
 @bp.context_processor
 def labels():
     return {
-        "steps": STEPS,
-        "step_labels": STEP_LABELS,
-        "team_labels": TEAM_LABELS,
         "party_label": dashboard_service.party_label,
         "week_label": dashboard_service.week_label,
     }
