@@ -37,35 +37,33 @@ from ..workflow import NotAllowed, WorkflowError, acts_for, record_event
 # ---------------------------------------------------------------------------
 
 
+def _load(registration_id: int, *options: so.interfaces.LoaderOption) -> Registration | None:
+    """The registration as stored now (not as the session last saw it), with `options`."""
+    query = sa.select(Registration).where(Registration.id == registration_id).options(*options)
+    return db.session.scalar(query.execution_options(populate_existing=True))
+
+
 def load_detail(registration_id: int) -> Registration | None:
     """The registration with everything the detail page shows, in a fixed
     number of queries (one per collection, however long it is)."""
-    return db.session.scalar(
-        sa.select(Registration)
-        .where(Registration.id == registration_id)
-        .options(
-            so.joinedload(Registration.assignee),
-            so.selectinload(Registration.directors),
-            so.selectinload(Registration.policies).joinedload(PolicyRecord.created_by),
-            so.selectinload(Registration.checks).joinedload(AuthorisationCheck.checked_by),
-            so.selectinload(Registration.contacts).joinedload(ContactLogEntry.author),
-            so.selectinload(Registration.events).joinedload(Event.actor),
-        )
-        .execution_options(populate_existing=True)
+    return _load(
+        registration_id,
+        so.joinedload(Registration.assignee),
+        so.selectinload(Registration.directors),
+        so.selectinload(Registration.policies).joinedload(PolicyRecord.created_by),
+        so.selectinload(Registration.checks).joinedload(AuthorisationCheck.checked_by),
+        so.selectinload(Registration.contacts).joinedload(ContactLogEntry.author),
+        so.selectinload(Registration.events).joinedload(Event.actor),
     )
 
 
 def load_for_change(registration_id: int) -> Registration | None:
     """The registration with what the guards and the edits read."""
-    return db.session.scalar(
-        sa.select(Registration)
-        .where(Registration.id == registration_id)
-        .options(
-            so.selectinload(Registration.directors),
-            so.selectinload(Registration.policies),
-            so.selectinload(Registration.checks),
-        )
-        .execution_options(populate_existing=True)
+    return _load(
+        registration_id,
+        so.selectinload(Registration.directors),
+        so.selectinload(Registration.policies),
+        so.selectinload(Registration.checks),
     )
 
 
@@ -160,6 +158,11 @@ def _require_role(actor: User, roles: tuple[str, ...], message: str) -> None:
 
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
+
+
+def _summary(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """A record's fields as an event keeps them (dates as ISO text)."""
+    return {name: _iso(getattr(record, name)) for name in names}
 
 
 # ---------------------------------------------------------------------------
@@ -281,10 +284,6 @@ def find_policy_for_change(
     return policy
 
 
-def _policy_summary(policy: PolicyRecord) -> dict[str, Any]:
-    return {name: _iso(getattr(policy, name)) for name in POLICY_FIELDS}
-
-
 def add_policy(
     registration: Registration, actor: User, values: dict[str, Any], expected_version: int | None
 ) -> PolicyRecord:
@@ -295,7 +294,7 @@ def add_policy(
     registration.policies.append(policy)
     workflow.touch(registration)
     db.session.flush()  # for the policy's id in the event
-    record_event(registration, "policy_added", actor=actor, policy_id=policy.id, **_policy_summary(policy))
+    record_event(registration, "policy_added", actor=actor, policy_id=policy.id, **_summary(policy, POLICY_FIELDS))
     return policy
 
 
@@ -334,7 +333,7 @@ def remove_policy(
     _require_role(actor, ("asr",), _("Alleen a.s.r. verwijdert polisgegevens."))
     workflow.check_version(registration, expected_version)
     workflow.require_open(registration)
-    record_event(registration, "policy_removed", actor=actor, policy_id=policy.id, **_policy_summary(policy))
+    record_event(registration, "policy_removed", actor=actor, policy_id=policy.id, **_summary(policy, POLICY_FIELDS))
     registration.policies.remove(policy)
     workflow.touch(registration)
 
@@ -376,6 +375,8 @@ def set_check(
 # Contact log
 # ---------------------------------------------------------------------------
 
+CONTACT_FIELDS = ("occurred_at", "channel", "with_whom", "summary", "follow_up_date")
+
 
 def add_contact(
     registration: Registration, actor: User, values: dict[str, Any], expected_version: int | None
@@ -387,15 +388,5 @@ def add_contact(
     db.session.add(entry)
     workflow.touch(registration)
     db.session.flush()  # for the entry's id in the event
-    record_event(
-        registration,
-        "contact_logged",
-        actor=actor,
-        contact_id=entry.id,
-        occurred_at=entry.occurred_at.isoformat(),
-        channel=entry.channel,
-        with_whom=entry.with_whom,
-        summary=entry.summary,
-        follow_up_date=_iso(entry.follow_up_date),
-    )
+    record_event(registration, "contact_logged", actor=actor, contact_id=entry.id, **_summary(entry, CONTACT_FIELDS))
     return entry
