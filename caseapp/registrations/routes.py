@@ -293,34 +293,17 @@ def save_intake(registration_id: int):
     version = _expected_version()
     form = IntakeEditForm()
     if not form.validate():
-        form.add_blank_director()
         return reply.invalid(forms={"intake": form}, editing_intake=True)
     try:
         with workflow.transaction():
             changes = service.update_intake(registration, current_user, form.values(), version)
     except StaleRegistration as error:
         # Current values in the form; what the user typed is listed so nothing is lost silently.
-        return reply.conflict(str(error), editing_intake=True, typed={"intake": _typed_intake(form)})
+        return reply.conflict(str(error), editing_intake=True, typed={"intake": form.typed()})
     except WorkflowError as error:
         return reply.refused(error, forms={"intake": form}, editing_intake=True)
     message = _("Aanmeldgegevens opgeslagen.") if changes else _("Geen wijzigingen: er was niets veranderd.")
     return reply.saved(message, expected_version=version, focus="intake-data-heading")
-
-
-def _typed_intake(form: IntakeEditForm) -> list[tuple[str, str]]:
-    """What the user typed, as (label, value) in words they read: choices by their label."""
-    typed = []
-    for field in form:
-        if field.name in ("csrf_token", "confirm_four_weekly_thirteenth"):
-            continue
-        if field.name == "directors":
-            typed.append((_("DGA’s"), ", ".join(f"{n} ({p})" for n, p in form.director_rows())))
-        elif field.type == "RadioField":
-            labels = {choice.value: str(choice.label) for choice in field.choices}
-            typed.append((str(field.label.text), labels.get(field.data, str(field.data or ""))))
-        else:
-            typed.append((str(field.label.text), str(field.data or "")))
-    return typed
 
 
 @bp.post("/registrations/<int:registration_id>/intake/checked")
