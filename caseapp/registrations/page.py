@@ -231,6 +231,12 @@ class Change:
     def keep_on_conflict(self, **state: Any) -> None:
         self._kept_on_conflict.update(state)
 
+    def reason(self, key: str) -> str:
+        """The reason the form gives; a refused change shows it again (typed[key])."""
+        reason = request.form.get("reason", "")
+        self.keep(typed={key: reason})
+        return reason
+
     def valid(self, name: str, form: Any, *, focus: str | None = None, **state: Any) -> Any:
         """`form` (shown as forms[name]) when its input passes its checks; otherwise
         the change ends here with the section again, its errors and 422."""

@@ -222,8 +222,7 @@ def first_exchange_date(change: Change):
 @roles_required("asr", "keylane")
 @changes("waiting")
 def set_waiting(change: Change):
-    reason = request.form.get("reason", "")
-    change.keep(typed={"waiting_reason": reason})
+    reason = change.reason("waiting_reason")
     with workflow.transaction():
         workflow.set_waiting(change.registration, current_user, reason, expected_version=change.version)
     return change.saved(_("Gemarkeerd als wachtend op de salarisverwerker."), focus="waiting-heading")
@@ -242,8 +241,7 @@ def clear_waiting(change: Change):
 @roles_required("asr")
 @changes("withdrawal", whole_page=True)
 def withdraw(change: Change):
-    reason = request.form.get("reason", "")
-    change.keep(typed={"withdraw_reason": reason})
+    reason = change.reason("withdraw_reason")
     with workflow.transaction():
         workflow.withdraw(change.registration, current_user, reason, expected_version=change.version)
     return change.saved(_("Aanmelding ingetrokken."), focus="registration-heading")
@@ -273,8 +271,7 @@ def advance(change: Change):
 @roles_required("asr", "keylane")
 @changes("next-step", whole_page=True)
 def move_back(change: Change):
-    reason = request.form.get("reason", "")
-    change.keep(typed={"back_reason": reason})
+    reason = change.reason("back_reason")
     with workflow.transaction():
         step = workflow.move_back(change.registration, current_user, reason, expected_version=change.version)
     return change.saved(_("Terug naar de stap ‘%(step)s’.", step=STEP_LABELS[step]), focus="registration-heading")
