@@ -1,7 +1,7 @@
 """The registration detail page: what it shows (DetailView), how it answers
 (the whole page, or for HTMX one section with others as <hx-partial>s), and
-the answer to a change of one section (Reply, and the `change` decorator that
-runs the same steps for every POST).
+the answer to a change of one section (Change, and the @changes decorator
+that runs the same steps for every POST).
 
 Every action works twice over:
 - as a plain form: POST, then 303 back to the page (at the section's anchor);
@@ -16,10 +16,11 @@ HTMX retargeted to #registration-detail) and says why; nothing is overwritten.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user

@@ -23,6 +23,7 @@ from .page import Change, changes
 
 bp = Blueprint("registrations", __name__)
 
+
 # ---------------------------------------------------------------------------
 # The page and its sections (GET)
 # ---------------------------------------------------------------------------
@@ -125,7 +126,8 @@ def save_policy(change: Change, policy_id: int):
     with workflow.transaction():
         changed = service.update_policy(change.registration, policy, current_user, form.values(), change.version)
         number = policy.policy_number
-    message = _("Polis %(number)s opgeslagen.", number=number) if changed else _("Geen wijzigingen: er was niets veranderd.")
+    message = (_("Polis %(number)s opgeslagen.", number=number) if changed
+               else _("Geen wijzigingen: er was niets veranderd."))
     return change.saved(message, focus=f"policy-{policy_id}")
 
 
