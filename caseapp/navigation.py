@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .permissions import may
-from .process import ROLE_LABELS
 
 # (endpoint, label, the action (caseapp.permissions) it offers), in menu order.
 MENU = [
@@ -26,4 +25,4 @@ def nav_items() -> list[tuple[str, object]]:
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation():
-        return {"nav_items": nav_items, "role_labels": ROLE_LABELS}
+        return {"nav_items": nav_items}

@@ -11,23 +11,8 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
-from wtforms import (
-    DateField,
-    Form,
-    RadioField,
-    SelectChoice,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import (
-    AnyOf,
-    DataRequired,
-    InputRequired,
-    Length,
-    Optional,
-    StopValidation,
-    ValidationError,
-)
+from wtforms import DateField, Form, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from ..dates import today_local, utcnow
 from ..intake.forms import IntakeForm
@@ -45,6 +30,14 @@ def _strip_lines(value):
         return value
     lines = [" ".join(line.split()) for line in value.replace("\r\n", "\n").split("\n")]
     return "\n".join(lines).strip()
+
+
+def _text(label, required, max_length: int, too_long, *, multiline: bool = False):
+    """A trimmed text field of at most `max_length` characters; `required` is the
+    message when it is left empty (None: optional). A textarea keeps its line breaks."""
+    field_class, trim = (TextAreaField, _strip_lines) if multiline else (StringField, _strip)
+    presence = DataRequired(required) if required is not None else Optional()
+    return field_class(label, filters=[trim], validators=[presence, Length(max=max_length, message=too_long)])
 
 
 class _ParsedField:
@@ -103,36 +96,18 @@ class DutchDateTimeField(_ParsedField, StringField):
 
 
 class PolicyForm(Form):
-    policy_number = StringField(
-        _l("Polisnummer"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Vul het polisnummer in.")),
-            Length(max=40, message=_l("Een polisnummer is hoogstens 40 tekens lang.")),
-        ],
+    policy_number = _text(
+        _l("Polisnummer"), _l("Vul het polisnummer in."), 40, _l("Een polisnummer is hoogstens 40 tekens lang.")
     )
-    scheme = StringField(
-        _l("Regeling / product"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Vul de regeling of het product in.")),
-            Length(max=120, message=_l("De regeling is hoogstens 120 tekens lang.")),
-        ],
+    scheme = _text(
+        _l("Regeling / product"), _l("Vul de regeling of het product in."), 120,
+        _l("De regeling is hoogstens 120 tekens lang."),
     )
     start_date = DutchDateField(_l("Ingangsdatum"), validators=[DataRequired(_l("Vul de ingangsdatum in."))])
-    note = TextAreaField(
-        _l("Notitie"),
-        filters=[_strip_lines],
-        validators=[Optional(), Length(max=1000, message=_l("De notitie is hoogstens 1000 tekens lang."))],
-    )
+    note = _text(_l("Notitie"), None, 1000, _l("De notitie is hoogstens 1000 tekens lang."), multiline=True)
 
     def values(self) -> dict:
-        return {
-            "policy_number": self.policy_number.data,
-            "scheme": self.scheme.data,
-            "start_date": self.start_date.data,
-            "note": self.note.data or None,
-        }
+        return {**self.data, "note": self.note.data or None}
 
 
 class ContactForm(Form):
@@ -148,21 +123,10 @@ class ContactForm(Form):
             AnyOf(list(CHANNEL_LABELS), _l("Kies telefoon, e-mail, Teams/overleg of anders.")),
         ],
     )
-    with_whom = StringField(
-        _l("Met wie"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Vul in met wie u contact had.")),
-            Length(max=120, message=_l("Hoogstens 120 tekens.")),
-        ],
-    )
-    summary = TextAreaField(
-        _l("Samenvatting"),
-        filters=[_strip_lines],
-        validators=[
-            DataRequired(_l("Vat kort samen wat er besproken is.")),
-            Length(max=2000, message=_l("De samenvatting is hoogstens 2000 tekens lang.")),
-        ],
+    with_whom = _text(_l("Met wie"), _l("Vul in met wie u contact had."), 120, _l("Hoogstens 120 tekens."))
+    summary = _text(
+        _l("Samenvatting"), _l("Vat kort samen wat er besproken is."), 2000,
+        _l("De samenvatting is hoogstens 2000 tekens lang."), multiline=True,
     )
     follow_up_date = DutchDateField(_l("Opvolgen op (optioneel)"), validators=[Optional()])
 
@@ -176,13 +140,7 @@ class ContactForm(Form):
             raise ValidationError(_("De opvolgdatum ligt in het verleden. Kies vandaag of later."))
 
     def values(self) -> dict:
-        return {
-            "occurred_at": self.occurred_at.data,
-            "channel": self.channel.data,
-            "with_whom": self.with_whom.data,
-            "summary": self.summary.data,
-            "follow_up_date": self.follow_up_date.data,
-        }
+        return dict(self.data)
 
     @classmethod
     def blank(cls) -> "ContactForm":
@@ -229,11 +187,33 @@ class IntakeEditForm(IntakeForm):
         form.add_blank_director()
         return form
 
+    def validate(self, extra_validators=None) -> bool:
+        """The intake checks; refused input is shown again with an empty row to add a DGA."""
+        if super().validate(extra_validators):
+            return True
+        self.add_blank_director()
+        return False
+
     def add_blank_director(self) -> None:
         """One empty row to add a DGA; a row left empty is ignored, as on the intake page."""
         if not self.directors.entries or not self.directors.entries[-1].form.is_blank:
             if len(self.directors.entries) < self.directors.max_entries:
                 self.directors.append_entry()
+
+    def typed(self) -> list[tuple[str, str]]:
+        """What the user typed, as (label, value) in words they read: choices by their label."""
+        typed = []
+        for field in self:
+            if field.name in ("csrf_token", "confirm_four_weekly_thirteenth"):
+                continue
+            if field.name == "directors":
+                typed.append((_("DGA’s"), ", ".join(f"{n} ({p})" for n, p in self.director_rows())))
+            elif field.type == "RadioField":
+                labels = {choice.value: str(choice.label) for choice in field.choices}
+                typed.append((str(field.label.text), labels.get(field.data, str(field.data or ""))))
+            else:
+                typed.append((str(field.label.text), str(field.data or "")))
+        return typed
 
 
 for _prerequisite in PREREQUISITES:

@@ -1,11 +1,11 @@
 """The registration's own records: intake data, policies, authorisation checks,
 contacts. Each change checks the actor's role, the version the user saw and the
 state of the registration, records an event, and touches the registration so
-its version moves on. The caller commits (in changes.transaction()).
+its version moves on. The caller commits (in transaction()).
 
 Transitions of the process (steps, waiting, withdrawal, assignment, the
-first-exchange date) are workflow.py's; `permissions()` only mirrors its rules
-to decide which controls the page shows."""
+first-exchange date) are workflow.py's; who may make which change is
+caseapp.permissions'."""
 
 from __future__ import annotations
 
@@ -17,64 +17,46 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from .. import process
-from ..changes import (
-    NotAllowed,
-    WorkflowError,
-    check_stored_version,
-    check_version,
-    record_event,
-    require_open,
-    touch,
-)
+from .. import permissions
+from ..changes import WorkflowError, check_stored_version, check_version, record_event, require_open, touch
 from ..dates import utcnow
 from ..extensions import db
-from ..intake.service import same_employer_open
-from ..models import (
-    AuthorisationCheck,
-    ContactLogEntry,
-    Director,
-    Event,
-    PolicyRecord,
-    Registration,
-    User,
-)
-from ..permissions import acts_for
+from ..intake.service import INTAKE_FIELDS, same_employer_open
+from ..models import AuthorisationCheck, ContactLogEntry, Director, Event, PolicyRecord, Registration, User
+from ..process import KEYLANE_STEPS, PREREQUISITE_KEYS
 
 # ---------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------
 
 
+def _load(registration_id: int, *options: so.interfaces.LoaderOption) -> Registration | None:
+    """The registration as stored now (not as the session last saw it), with `options`."""
+    query = sa.select(Registration).where(Registration.id == registration_id).options(*options)
+    return db.session.scalar(query.execution_options(populate_existing=True))
+
+
 def load_detail(registration_id: int) -> Registration | None:
     """The registration with everything the detail page shows, in a fixed
     number of queries (one per collection, however long it is)."""
-    return db.session.scalar(
-        sa.select(Registration)
-        .where(Registration.id == registration_id)
-        .options(
-            so.joinedload(Registration.assignee),
-            so.selectinload(Registration.directors),
-            so.selectinload(Registration.policies).joinedload(PolicyRecord.created_by),
-            so.selectinload(Registration.checks).joinedload(AuthorisationCheck.checked_by),
-            so.selectinload(Registration.contacts).joinedload(ContactLogEntry.author),
-            so.selectinload(Registration.events).joinedload(Event.actor),
-        )
-        .execution_options(populate_existing=True)
+    return _load(
+        registration_id,
+        so.joinedload(Registration.assignee),
+        so.selectinload(Registration.directors),
+        so.selectinload(Registration.policies).joinedload(PolicyRecord.created_by),
+        so.selectinload(Registration.checks).joinedload(AuthorisationCheck.checked_by),
+        so.selectinload(Registration.contacts).joinedload(ContactLogEntry.author),
+        so.selectinload(Registration.events).joinedload(Event.actor),
     )
 
 
 def load_for_change(registration_id: int) -> Registration | None:
     """The registration with what the guards and the edits read."""
-    return db.session.scalar(
-        sa.select(Registration)
-        .where(Registration.id == registration_id)
-        .options(
-            so.selectinload(Registration.directors),
-            so.selectinload(Registration.policies),
-            so.selectinload(Registration.checks),
-        )
-        .execution_options(populate_existing=True)
+    return _load(
+        registration_id,
+        so.selectinload(Registration.directors),
+        so.selectinload(Registration.policies),
+        so.selectinload(Registration.checks),
     )
 
 
@@ -116,76 +98,26 @@ def duplicates_of(registration: Registration) -> list[Match]:
 
 
 def assignable_staff(actor: User) -> list[User]:
-    """Colleagues the actor may assign to: everyone active for a.s.r. and admins,
-    their own team for Keylane (workflow.assign enforces the same)."""
+    """Active colleagues the actor may hand a registration to (permissions.assignable_roles)."""
     query = sa.select(User).where(User.active.is_(True)).order_by(User.role, User.name)
-    if actor.role == "keylane":
-        query = query.where(User.role == "keylane")
+    roles = permissions.assignable_roles(actor)
+    if roles is not None:
+        query = query.where(User.role.in_(roles))
     return list(db.session.scalars(query))
-
-
-# ---------------------------------------------------------------------------
-# Who may do what on this registration (for showing controls)
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Permissions:
-    edit_intake: bool
-    edit_policies: bool
-    tick_checks: bool
-    log_contacts: bool
-    assign: bool
-    set_date: bool
-    set_waiting: bool
-    withdraw: bool
-    advance: bool
-    move_back: bool
-
-
-def permissions(registration: Registration, user: User) -> Permissions:
-    role = user.role
-    open_ = not registration.is_withdrawn
-    owner = process.owner_of(registration.step)
-    acts_for_owner = owner is not None and acts_for(user, owner)
-    return Permissions(
-        edit_intake=open_ and role in ("asr", "admin"),
-        edit_policies=open_ and role in ("asr", "admin"),
-        tick_checks=open_ and role in ("keylane", "admin") and registration.step in CHECK_STEPS,
-        log_contacts=role in ("asr", "keylane", "admin"),
-        assign=role in ("asr", "admin") or (role == "keylane" and owner == "keylane"),
-        set_date=open_ and acts_for(user, "keylane") and registration.step in ("setup", "realised"),
-        set_waiting=open_ and acts_for_owner,
-        withdraw=role in ("asr", "admin") and registration.step != "live",
-        advance=open_ and acts_for_owner and process.next_step(registration.step) is not None,
-        move_back=open_ and acts_for_owner and process.previous_step(registration.step) is not None,
-    )
-
-
-def _require_role(actor: User, roles: tuple[str, ...], message: str) -> None:
-    if actor.role not in roles and actor.role != "admin":
-        raise NotAllowed(message)
 
 
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _summary(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """A record's fields as an event keeps them (dates as ISO text)."""
+    return {name: _iso(getattr(record, name)) for name in names}
+
+
 # ---------------------------------------------------------------------------
 # Intake data
 # ---------------------------------------------------------------------------
-
-INTAKE_FIELDS = (
-    "processor_name",
-    "processor_email",
-    "employer_name",
-    "contract_number",
-    "payroll_tax_number",
-    "loket_employer_id",
-    "pay_frequency",
-    "thirteenth_month",
-)
-
 
 def _director_labels(rows) -> list[str]:
     return [f"{name} ({number})" for name, number in rows]
@@ -199,7 +131,7 @@ def update_intake(
     Returns the changed fields as {field: {"before": ..., "after": ...}}; an
     event with exactly those is recorded. Nothing changed: no event, no new version.
     """
-    _require_role(actor, ("asr",), _("Alleen a.s.r. kan de aanmeldgegevens wijzigen."))
+    permissions.require(actor, "edit_intake", registration)
     check_version(registration, expected_version)
     require_open(registration)
 
@@ -249,7 +181,7 @@ def update_intake(
 
 def set_intake_checked(registration: Registration, actor: User, checked: bool, expected_version: int | None) -> bool:
     """Mark the intake data as checked by a.s.r. (a guard of policy → setup), or undo that."""
-    _require_role(actor, ("asr",), _("Alleen a.s.r. controleert de aanmeldgegevens."))
+    permissions.require(actor, "check_intake", registration)
     check_version(registration, expected_version)
     require_open(registration)
     if registration.intake_checked == checked:
@@ -290,21 +222,17 @@ def find_policy_for_change(
     return policy
 
 
-def _policy_summary(policy: PolicyRecord) -> dict[str, Any]:
-    return {name: _iso(getattr(policy, name)) for name in POLICY_FIELDS}
-
-
 def add_policy(
     registration: Registration, actor: User, values: dict[str, Any], expected_version: int | None
 ) -> PolicyRecord:
-    _require_role(actor, ("asr",), _("Alleen a.s.r. legt polisgegevens vast."))
+    permissions.require(actor, "add_policy", registration)
     check_version(registration, expected_version)
     require_open(registration)
     policy = PolicyRecord(created_by_id=actor.id, **{name: values[name] for name in POLICY_FIELDS})
     registration.policies.append(policy)
     touch(registration)
     db.session.flush()  # for the policy's id in the event
-    record_event(registration, "policy_added", actor=actor, policy_id=policy.id, **_policy_summary(policy))
+    record_event(registration, "policy_added", actor=actor, policy_id=policy.id, **_summary(policy, POLICY_FIELDS))
     return policy
 
 
@@ -315,7 +243,7 @@ def update_policy(
     values: dict[str, Any],
     expected_version: int | None,
 ) -> dict[str, dict[str, Any]]:
-    _require_role(actor, ("asr",), _("Alleen a.s.r. wijzigt polisgegevens."))
+    permissions.require(actor, "edit_policy", registration)
     check_version(registration, expected_version)
     require_open(registration)
     changes = {}
@@ -340,10 +268,10 @@ def update_policy(
 def remove_policy(
     registration: Registration, policy: PolicyRecord, actor: User, expected_version: int | None
 ) -> None:
-    _require_role(actor, ("asr",), _("Alleen a.s.r. verwijdert polisgegevens."))
+    permissions.require(actor, "remove_policy", registration)
     check_version(registration, expected_version)
     require_open(registration)
-    record_event(registration, "policy_removed", actor=actor, policy_id=policy.id, **_policy_summary(policy))
+    record_event(registration, "policy_removed", actor=actor, policy_id=policy.id, **_summary(policy, POLICY_FIELDS))
     registration.policies.remove(policy)
     touch(registration)
 
@@ -353,20 +281,16 @@ def remove_policy(
 # ---------------------------------------------------------------------------
 
 
-# Keylane works the checklist while it sets up the link (and may correct it after).
-CHECK_STEPS = ("setup", "realised")
-
-
 def set_check(
     registration: Registration, actor: User, key: str, ticked: bool, expected_version: int | None
 ) -> bool:
     """Tick or untick one prerequisite of step 1. Returns False when it already was so."""
-    if key not in process.PREREQUISITE_KEYS:
+    if key not in PREREQUISITE_KEYS:
         raise WorkflowError(_("Onbekende controle."))
-    _require_role(actor, ("keylane",), _("Alleen Keylane vinkt de autorisatiecontroles af."))
+    permissions.require(actor, "tick_check", registration)
     check_version(registration, expected_version)
     require_open(registration)
-    if registration.step not in CHECK_STEPS:
+    if registration.step not in KEYLANE_STEPS:
         raise WorkflowError(_("De autorisatiecontroles worden afgevinkt tijdens de inrichting door Keylane."))
     existing = next((c for c in registration.checks if c.key == key), None)
     if ticked == (existing is not None):
@@ -385,26 +309,18 @@ def set_check(
 # Contact log
 # ---------------------------------------------------------------------------
 
+CONTACT_FIELDS = ("occurred_at", "channel", "with_whom", "summary", "follow_up_date")
+
 
 def add_contact(
     registration: Registration, actor: User, values: dict[str, Any], expected_version: int | None
 ) -> ContactLogEntry:
-    _require_role(actor, ("asr", "keylane"), _("U kunt geen contact vastleggen."))
+    permissions.require(actor, "log_contact", registration)
     check_version(registration, expected_version)
     # Added by id: the contacts are not loaded for a change (the page reloads them).
     entry = ContactLogEntry(registration_id=registration.id, author_id=actor.id, **values)
     db.session.add(entry)
     touch(registration)
     db.session.flush()  # for the entry's id in the event
-    record_event(
-        registration,
-        "contact_logged",
-        actor=actor,
-        contact_id=entry.id,
-        occurred_at=entry.occurred_at.isoformat(),
-        channel=entry.channel,
-        with_whom=entry.with_whom,
-        summary=entry.summary,
-        follow_up_date=_iso(entry.follow_up_date),
-    )
+    record_event(registration, "contact_logged", actor=actor, contact_id=entry.id, **_summary(entry, CONTACT_FIELDS))
     return entry
