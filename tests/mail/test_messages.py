@@ -16,8 +16,8 @@ from tests.mail.support import clear_outbox, outbox
 
 PROCESSOR = "loket@salarisnoord.nl"
 DGA_FIELDS = {
-    "directors-0-name": "Jan de Boer", "directors-0-personnel_number": "4711",
-    "directors-1-name": "Piet Smit", "directors-1-personnel_number": "4712",
+    "directors-0-name": "Jan de Boer", "directors-0-personnel_number": "47110815",
+    "directors-1-name": "Piet Smit", "directors-1-personnel_number": "47120815",
 }
 
 
@@ -31,7 +31,7 @@ def submit(client, **overrides) -> Registration:
 def registration(make_registration):
     """A submitted registration whose submission e-mail is out of the way."""
     registration, _token = make_registration(
-        employer_name="Bakkerij Van Dam", directors=[("Jan de Boer", "4711")]
+        employer_name="Bakkerij Van Dam", directors=[("Jan de Boer", "47110815")]
     )
     clear_outbox()
     return registration
@@ -53,8 +53,8 @@ def test_submission_confirms_to_the_processor_with_summary_status_link_and_next_
     for part in (received.text, received.html):
         assert registration.reference in part
         for submitted in ("Salarisbureau Noord B.V.", "A0201234567", "123456782L01",
-                          "b14acd0d-75d7-4fc8-8b22-4a3924585cab", "Per maand", "Jan de Boer", "4711",
-                          "Piet Smit", "4712"):
+                          "b14acd0d-75d7-4fc8-8b22-4a3924585cab", "Per maand", "Jan de Boer", "47110815",
+                          "Piet Smit", "47120815"):
             assert submitted in part, submitted
         assert "Keylane" in part
     assert "WAT GEBEURT ER NU?" in received.text and "Wat gebeurt er nu?" in received.html
@@ -77,7 +77,7 @@ def test_submission_tells_the_asr_intake_mailbox_with_a_link_and_no_personal_det
     for part in (received.text, received.html):
         assert "A0201234567" in part and "Salarisbureau Noord B.V." in part
         assert "Aantal DGA" in part
-        for private in ("Jan de Boer", "4711", "Piet Smit", "4712", PROCESSOR, "/status/"):
+        for private in ("Jan de Boer", "47110815", "Piet Smit", "47120815", PROCESSOR, "/status/"):
             assert private not in part, private
     assert len(smtp_server.received) == 2
 
@@ -107,7 +107,7 @@ def test_setup_started_goes_to_the_keylane_mailbox_with_a_link(registration, sen
     assert detail_url in received.text and f'href="{detail_url}"' in received.html
     for part in (received.text, received.html):
         assert "autorisaties" in part
-        for private in ("Jan de Boer", "4711", PROCESSOR, registration.payroll_tax_number):
+        for private in ("Jan de Boer", "47110815", PROCESSOR, registration.payroll_tax_number):
             assert private not in part, private
 
 

@@ -21,7 +21,7 @@ from caseapp.retention import REMOVED, months_before, scrub
 
 PERSONAL = [
     "Salarisbureau Privé B.V.", "privacy@salarisprive.nl", "Bakkerij Geheim", "A0209998887", "111222333L01",
-    "0f0e0d0c-0b0a-4000-8000-000000000123", "Jan Directeur", "4711", "Piet Partner", "4712",
+    "0f0e0d0c-0b0a-4000-8000-000000000123", "Jan Directeur", "47110815", "Piet Partner", "47120815",
     "POLIS-778899", "notitie over premie", "Marieke van Loon", "gesprek over rechten", "rechten ontbreken bij Jan",
     "werkgever stopt ermee", "Bakkerij Geheim & Zn.",
 ]
@@ -44,7 +44,7 @@ def closed_registration(make_registration, staff):
             processor_name="Salarisbureau Privé B.V.", processor_email="privacy@salarisprive.nl",
             employer_name="Bakkerij Geheim", contract_number="A0209998887", payroll_tax_number="111222333L01",
             loket_employer_id="0f0e0d0c-0b0a-4000-8000-000000000123",
-            directors=[("Jan Directeur", "4711"), ("Piet Partner", "4712")], pay_frequency="four_weekly",
+            directors=[("Jan Directeur", "47110815"), ("Piet Partner", "47120815")], pay_frequency="four_weekly",
             thirteenth_month=True, contract_prefix_warning=True,
         )
         closed_at = months_before(utcnow(), months_ago) - timedelta(days=1)
