@@ -1,5 +1,5 @@
 // Behaviour that the CSP keeps out of the HTML: focus management around page loads and swaps,
-// and keeping the registration version in every form current.
+// the print button, and keeping the registration version in every form current.
 (function () {
   "use strict";
 
@@ -39,8 +39,23 @@
     if (field && field.closest("#intake-form")) { focusField(field); }
   }
 
+  // "Afdrukken of opslaan als PDF": the button replaces the instruction meant for no JavaScript.
+  function offerPrinting() {
+    var buttons = document.querySelectorAll("[data-print-button]");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].hidden = false;
+      var instruction = buttons[i].parentNode.querySelector("[data-print-instruction]");
+      if (instruction) { instruction.hidden = true; }
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     if (!focusMarked(document)) { focusLinkedField(); }
+    offerPrinting();
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target instanceof Element && event.target.closest("[data-print-button] button")) { window.print(); }
   });
 
   // htmx 4 fires htmx:after:swap on the element that made the request, which an outerHTML swap

@@ -1,5 +1,5 @@
 """A payroll processor registers an employer, with and without JavaScript: fills in the form, checks
-the answers (and changes one), sends them and follows the status link."""
+the answers (and changes one), sends them, prints the confirmation and follows the status link."""
 
 import re
 
@@ -41,6 +41,30 @@ def assert_status_page_shows_progress(page, reference: str, employer: str) -> No
     expect(steps.get_by_role("listitem")).to_have_count(4)
     expect(page.locator("[aria-current=step]")).to_contain_text("Polisgegevens en inrichting")
     expect(page.get_by_text("Nog niet bekend")).to_be_visible()
+
+
+def assert_prints_as_a_plain_record(page, reference: str, axe_check, screenshot, name: str) -> None:
+    """The print button opens the print dialog; printed, the page keeps its content and loses
+    what only works on screen (skip link, navigation, buttons, forms)."""
+    button = page.get_by_role("button", name="Afdrukken of opslaan als PDF")
+    expect(button).to_be_visible()
+    expect(page.get_by_text("Afdrukken of opslaan als PDF:")).to_be_hidden()  # the no-JS instruction
+    page.evaluate("() => { window.print = () => { window.__printed = true; }; }")
+    button.click()
+    assert page.evaluate("() => window.__printed === true")
+
+    page.emulate_media(media="print")
+    try:
+        expect(page.get_by_text(reference, exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        for hidden in (button, page.locator(".skip-link"), page.locator("nav"), page.locator("form"),
+                       page.locator(".print-control"), page.get_by_role("link", name="Nog een werkgever aanmelden")):
+            for index in range(hidden.count()):
+                expect(hidden.nth(index)).to_be_hidden()
+        axe_check(page, f"{name} (print)")
+        screenshot(page, name)
+    finally:
+        page.emulate_media(media="screen")
 
 
 def stored_registrations(live_server) -> int:
@@ -133,11 +157,13 @@ def test_processor_registers_an_employer_with_javascript(page, live_server, axe_
     screenshot(page, "04-confirmation")
     assert stored_directors(live_server, reference) == [("Jan de Boer", "101"), ("Kees Jansen", "103")]
     assert stored_registrations(live_server) == 1
+    assert_prints_as_a_plain_record(page, reference, axe_check, screenshot, "04-confirmation-print")
 
     follow_status_link(page)
     assert_status_page_shows_progress(page, reference, "Bakkerij Van Dam")
     axe_check(page, "status")
     screenshot(page, "05-status")
+    assert_prints_as_a_plain_record(page, reference, axe_check, screenshot, "05-status-print")
 
 
 def test_processor_registers_an_employer_without_javascript(js_off_page, live_server, expect_status):
@@ -183,8 +209,12 @@ def test_processor_registers_an_employer_without_javascript(js_off_page, live_se
 
     reference = confirmation_reference(page)
     assert stored_directors(live_server, reference) == [("Piet Smit", "102")]
+    # Without JavaScript there is no print button, but the page says how to print.
+    expect(page.get_by_role("button", name="Afdrukken of opslaan als PDF")).to_have_count(0)
+    expect(page.get_by_text("Afdrukken of opslaan als PDF:")).to_be_visible()
     follow_status_link(page)
     assert_status_page_shows_progress(page, reference, "Bakkerij Van Dam en Zonen")
+    expect(page.get_by_text("Afdrukken of opslaan als PDF:")).to_be_visible()
 
 
 def test_failed_submit_moves_focus_to_the_error_summary(page, live_server, expect_status, axe_check, screenshot):

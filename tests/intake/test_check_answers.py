@@ -144,6 +144,7 @@ def test_sending_stores_one_registration_queues_its_two_emails_and_confirms(clie
     assert mails[0].recipient == "loket@salarisnoord.nl"
     page = client.get("/aanmelden/bevestiging").get_data(as_text=True)
     assert registration.reference in page
+    assert '<link rel="stylesheet" href="/static/css/print.css">' in page and "Afdrukken of opslaan als PDF" in page
     # The answers are used up: the form is empty again for the next employer.
     assert "Salarisbureau Noord" not in client.get("/aanmelden").get_data(as_text=True)
     assert client.get(CHECK).status_code == 302
