@@ -18,7 +18,7 @@ PAGES = [
     ("board_search_reference", "board, text filter (reference)"),
     ("detail", "detail page"),
     ("status", "status page"),
-    ("intake", "intake POST (303)"),
+    ("intake", "intake sent: form and check page POSTs (303)"),
 ]
 
 

@@ -38,6 +38,16 @@ def valid_intake_form(**overrides) -> dict[str, str]:
     return {key: value for key, value in data.items() if value is not None}
 
 
+def send_intake(client, form: dict[str, str]):
+    """Send an intake as a processor does: the form (303 to the check page, nothing stored yet),
+    then the check page's "Aanmelding versturen". Returns the response of that last POST."""
+    response = client.post("/aanmelden", data=form)
+    assert response.status_code == 303, response.status_code
+    assert response.headers["Location"].endswith("/aanmelden/controleren"), response.headers["Location"]
+    token = {"csrf_token": form["csrf_token"]} if "csrf_token" in form else {}
+    return client.post("/aanmelden/controleren", data=token)
+
+
 def registration_from_intake(step: str | None = None, **overrides):
     """A registration made through the intake service, as if a processor submitted it,
     optionally put in `step`; returns (registration, token). Needs an app context."""

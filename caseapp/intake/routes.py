@@ -1,13 +1,15 @@
-"""Public pages: the intake form, its inline checks, the confirmation, the status link."""
+"""Public pages: the intake form, its inline checks, check your answers, the
+confirmation, the status link."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from ..htmx import is_partial, render_view
 from ..intake.status import processor_steps
 from ..security import limit_per_ip
-from . import service
+from . import answers, service
 from .forms import IntakeForm, renumber_directors
 
 bp = Blueprint("intake", __name__)
@@ -35,7 +37,10 @@ def _changes_director_rows() -> bool:
 @limit_per_ip("RATELIMIT_INTAKE", methods=["POST"], exempt_when=_changes_director_rows)
 def new():
     if request.method == "GET":
-        return render_view(TEMPLATE, form=IntakeForm(), show_errors=False)
+        # Coming back from the check page ("wijzigen"): the form shows the answers given.
+        waiting = answers.pending()
+        form = waiting.form() if waiting else IntakeForm()
+        return render_view(TEMPLATE, form=form, show_errors=False)
 
     if _changes_director_rows():
         # The no-JavaScript path of "add another DGA" / "remove": re-render with the rows changed.
@@ -45,9 +50,49 @@ def new():
     if not form.validate():
         return render_view(TEMPLATE, status=422, form=form, show_errors=True)
 
-    registration, token = service.create_registration(service.IntakeData(**form.values()))
+    answers.keep(form)
+    return redirect(url_for("intake.check_answers"), code=303)
+
+
+@bp.route("/aanmelden/controleren", methods=["GET", "POST"])
+@limit_per_ip("RATELIMIT_INTAKE", methods=["POST"])
+def check_answers():
+    """The answers once more, each with a "wijzigen" link; its POST stores them."""
+    waiting = answers.pending()
+    if waiting is None:
+        return redirect(url_for("intake.new")) if request.method == "GET" else _nothing_to_send()
+    if request.method == "POST" and request.form.get("answers_id", waiting.id) != waiting.id:
+        # The answers changed (in another tab) after this check page was shown.
+        flash(_("Uw gegevens zijn intussen gewijzigd, bijvoorbeeld in een ander tabblad. Controleer ze hieronder opnieuw."), "warning")
+        return redirect(url_for("intake.check_answers"), code=303)
+
+    form = waiting.form()
+    if not form.validate():
+        answers.forget()
+        return render_view(TEMPLATE, status=422, form=form, show_errors=True)
+    if request.method == "GET":
+        return render_view("intake/check_answers.html", form=form, answers_id=waiting.id)
+
+    answers.forget()
+    registration, stored = service.create_registration_once(service.IntakeData(**form.values()), waiting.token)
+    session["submitted"] = {"reference": registration.reference, "token": waiting.token}
+    if not stored:
+        current_app.logger.info("registration %s sent again: not stored twice", registration.reference)
+        return _already_sent()
     current_app.logger.info("registration %s submitted", registration.reference)
-    session["submitted"] = {"reference": registration.reference, "token": token}
+    return redirect(url_for("intake.confirmation"), code=303)
+
+
+def _nothing_to_send():
+    """The check page's POST without answers waiting: sent already, or never filled in."""
+    if session.get("submitted"):
+        return _already_sent()
+    flash(_("Er zijn geen gegevens om te versturen. Vul het formulier in."), "warning")
+    return redirect(url_for("intake.new"), code=303)
+
+
+def _already_sent():
+    flash(_("Deze aanmelding is al verstuurd en één keer ontvangen. U hoeft niets opnieuw te versturen."))
     return redirect(url_for("intake.confirmation"), code=303)
 
 

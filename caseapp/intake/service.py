@@ -88,14 +88,19 @@ def open_duplicates(payroll_tax_number: str, loket_employer_id: str) -> list[str
     )
 
 
-def create_registration(data: IntakeData) -> tuple[Registration, str]:
+def new_status_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def create_registration(data: IntakeData, token: str | None = None) -> tuple[Registration, str]:
     """Store a registration with its DGAs, a `submitted` event and its e-mail; commit.
 
     Returns the registration and the status-link token (only its hash is kept,
     so this is the one moment the token is known: the confirmation e-mail
-    carries it).
+    carries it). `token` is made here unless the caller chose it in advance
+    (the check-answers step does, see create_registration_once).
     """
-    token = secrets.token_urlsafe(32)
+    token = token or new_status_token()
     now = utcnow()
     duplicates = open_duplicates(data.payroll_tax_number, data.loket_employer_id)
     registration = Registration(
@@ -132,6 +137,27 @@ def create_registration(data: IntakeData) -> tuple[Registration, str]:
     # model's selectin, its DGAs) back for it.
     so.attributes.set_committed_value(registration, "reference", reference)
     return registration, token
+
+
+def create_registration_once(data: IntakeData, token: str) -> tuple[Registration, bool]:
+    """Store the registration under the status token chosen before the check page,
+    unless one with that token exists already: (registration, True) when this call
+    stored it, (the earlier registration, False) for a second submit of the same
+    answers (a double click, a resent form, an old copy of the session cookie).
+
+    The token's hash is a unique column, so this holds across processes and
+    hosts: of two concurrent submits one INSERT fails, and its transaction (with
+    its reference number, event and e-mail) is rolled back whole.
+    """
+    try:
+        registration, _token = create_registration(data, token)
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        existing = find_by_token(token)
+        if existing is None:
+            raise
+        return existing, False
+    return registration, True
 
 
 def find_by_token(token: str) -> Registration | None:

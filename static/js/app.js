@@ -1,5 +1,5 @@
 // Behaviour that the CSP keeps out of the HTML: focus management around page loads and swaps,
-// and keeping the registration version in every form current.
+// the print button, and keeping the registration version in every form current.
 (function () {
   "use strict";
 
@@ -19,8 +19,43 @@
     return !active || active === document.body || active === document.documentElement || !active.isConnected;
   }
 
+  // Focus a form field with its label (or the legend of its group) scrolled into view too, not
+  // only the input at the very top of the window. Not a control (a section): focus it as a region.
+  function focusField(field) {
+    var fieldset = field.closest("fieldset");
+    var legend = fieldset && fieldset.querySelector("legend");
+    var label = document.querySelector("label[for='" + field.id + "']");
+    var context = (field.type === "radio" && legend) || label || legend || field;
+    if (!field.matches("input, select, textarea, button, a[href], [tabindex]")) { field.setAttribute("tabindex", "-1"); }
+    context.scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+  }
+
+  // A "wijzigen" link of the check page opens /aanmelden#<field id>: the browser scrolls there,
+  // this puts the focus in the field as well.
+  function focusLinkedField() {
+    var id = window.location.hash.slice(1);
+    var field = id && document.getElementById(id);
+    if (field && field.closest("#intake-form")) { focusField(field); }
+  }
+
+  // "Afdrukken of opslaan als PDF": the button replaces the instruction meant for no JavaScript.
+  function offerPrinting() {
+    var buttons = document.querySelectorAll("[data-print-button]");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].hidden = false;
+      var instruction = buttons[i].parentNode.querySelector("[data-print-instruction]");
+      if (instruction) { instruction.hidden = true; }
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    focusMarked(document);
+    if (!focusMarked(document)) { focusLinkedField(); }
+    offerPrinting();
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target instanceof Element && event.target.closest("[data-print-button] button")) { window.print(); }
   });
 
   // htmx 4 fires htmx:after:swap on the element that made the request, which an outerHTML swap
@@ -44,13 +79,8 @@
     if (!link) { return; }
     var field = document.getElementById(link.getAttribute("href").slice(1));
     if (!field) { return; }
-    var fieldset = field.closest("fieldset");
-    var legend = fieldset && fieldset.querySelector("legend");
-    var label = document.querySelector("label[for='" + field.id + "']");
-    var context = (field.type === "radio" && legend) || label || legend || field;
     event.preventDefault();
-    context.scrollIntoView({ block: "start" });
-    field.focus({ preventScroll: true });
+    focusField(field);
   });
 
   // Every form on the detail page carries the registration version it was

@@ -119,6 +119,30 @@ def remove_director(page: Page, number: int) -> None:
 
 
 def submit_intake(page: Page) -> None:
+    """Press the form's button: on to the check page (or back with errors)."""
+    page.get_by_role("button", name="Doorgaan").click()
+
+
+def on_check_page(page: Page) -> None:
+    expect(page).to_have_url(re.compile(r"/aanmelden/controleren$"))
+    expect(page).to_have_title(re.compile(r"^Controleer uw gegevens"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Controleer uw gegevens")
+
+
+def answer(page: Page, key: str):
+    """The value of one answer on the check page, by its key (the question or label)."""
+    return page.locator(".summary-list__row").filter(has=page.get_by_text(key, exact=True)).locator("dd").first
+
+
+def change_answer(page: Page, key: str) -> None:
+    """Follow an answer's "wijzigen" link (its hidden text names the answer) back to the form."""
+    page.get_by_role("link", name=f"wijzigen {key}", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/aanmelden#"))
+
+
+def send_checked(page: Page) -> None:
+    """On the check page: "Aanmelding versturen", the one button that stores the registration."""
+    on_check_page(page)
     page.get_by_role("button", name="Aanmelding versturen").click()
 
 

@@ -1,4 +1,5 @@
-"""A payroll processor registers an employer, with and without JavaScript, and follows the status link."""
+"""A payroll processor registers an employer, with and without JavaScript: fills in the form, checks
+the answers (and changes one), sends them, prints the confirmation and follows the status link."""
 
 import re
 
@@ -11,7 +12,9 @@ from tests.browser.journeys import (
     PROCESSOR_STEP_TITLES,
     VALID_INTAKE,
     add_director,
+    answer,
     assert_same_document,
+    change_answer,
     choose,
     confirmation_reference,
     director_row,
@@ -21,7 +24,9 @@ from tests.browser.journeys import (
     follow_status_link,
     intake_field,
     mark_document,
+    on_check_page,
     remove_director,
+    send_checked,
     submit_intake,
     tick_all_prerequisites,
 )
@@ -36,6 +41,35 @@ def assert_status_page_shows_progress(page, reference: str, employer: str) -> No
     expect(steps.get_by_role("listitem")).to_have_count(4)
     expect(page.locator("[aria-current=step]")).to_contain_text("Polisgegevens en inrichting")
     expect(page.get_by_text("Nog niet bekend")).to_be_visible()
+
+
+def assert_prints_as_a_plain_record(page, reference: str, axe_check, screenshot, name: str) -> None:
+    """The print button opens the print dialog; printed, the page keeps its content and loses
+    what only works on screen (skip link, navigation, buttons, forms)."""
+    button = page.get_by_role("button", name="Afdrukken of opslaan als PDF")
+    expect(button).to_be_visible()
+    expect(page.get_by_text("Afdrukken of opslaan als PDF:")).to_be_hidden()  # the no-JS instruction
+    page.evaluate("() => { window.print = () => { window.__printed = true; }; }")
+    button.click()
+    assert page.evaluate("() => window.__printed === true")
+
+    page.emulate_media(media="print")
+    try:
+        expect(page.get_by_text(reference, exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        for hidden in (button, page.locator(".skip-link"), page.locator("nav"), page.locator("form"),
+                       page.locator(".print-control"), page.get_by_role("link", name="Nog een werkgever aanmelden")):
+            for index in range(hidden.count()):
+                expect(hidden.nth(index)).to_be_hidden()
+        axe_check(page, f"{name} (print)")
+        screenshot(page, name)
+    finally:
+        page.emulate_media(media="screen")
+
+
+def stored_registrations(live_server) -> int:
+    with live_server.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Registration))
 
 
 def stored_directors(live_server, reference: str) -> list[tuple[str, str]]:
@@ -91,16 +125,45 @@ def test_processor_registers_an_employer_with_javascript(page, live_server, axe_
     assert_same_document(page)
     submit_intake(page)
 
+    # Every answer once more, normalised, each with its own "wijzigen" link; nothing stored yet.
+    on_check_page(page)
+    expect(answer(page, "Loonheffingennummer")).to_have_text("123456782L01")
+    expect(answer(page, "Werkgever ID (Loket.nl)")).to_have_text("b14acd0d-75d7-4fc8-8b22-4a3924585cab")
+    expect(answer(page, "DGA 2")).to_contain_text("Kees Jansen")
+    expect(answer(page, "Verloningsfrequentie")).to_have_text("Per maand")
+    expect(page.get_by_role("link", name=re.compile(r"^wijzigen "))).to_have_count(12)
+    expect(page.get_by_role("button")).to_have_text(["Aanmelding versturen"])
+    assert stored_registrations(live_server) == 0
+    axe_check(page, "check answers")
+    screenshot(page, "04-check-answers")
+
+    # "wijzigen" goes back to the form, filled in, with the focus in that field.
+    change_answer(page, "Raamwerkcontractnummer")
+    contract = intake_field(page, "contract_number")
+    expect(contract).to_be_focused()
+    expect(contract).to_have_value(VALID_INTAKE["contract_number"])
+    expect(director_row(page, 2).get_by_label("Personeelsnummer")).to_have_value("103")
+    expect(page.get_by_label("Raadplegen HRM")).to_be_checked()
+    fill_intake_field(page, "contract_number", "b7654321")
+    submit_intake(page)
+    on_check_page(page)
+    expect(answer(page, "Raamwerkcontractnummer")).to_contain_text("B7654321")
+    expect(answer(page, "Raamwerkcontractnummer")).to_contain_text("begint niet met A020")
+    send_checked(page)
+
     reference = confirmation_reference(page)
     expect(page.get_by_role("heading", name="Wat gebeurt er nu?")).to_be_visible()
     axe_check(page, "confirmation")
     screenshot(page, "04-confirmation")
     assert stored_directors(live_server, reference) == [("Jan de Boer", "101"), ("Kees Jansen", "103")]
+    assert stored_registrations(live_server) == 1
+    assert_prints_as_a_plain_record(page, reference, axe_check, screenshot, "04-confirmation-print")
 
     follow_status_link(page)
     assert_status_page_shows_progress(page, reference, "Bakkerij Van Dam")
     axe_check(page, "status")
     screenshot(page, "05-status")
+    assert_prints_as_a_plain_record(page, reference, axe_check, screenshot, "05-status-print")
 
 
 def test_processor_registers_an_employer_without_javascript(js_off_page, live_server, expect_status):
@@ -131,10 +194,27 @@ def test_processor_registers_an_employer_without_javascript(js_off_page, live_se
     intake_field(page, "payroll_tax_number").fill("123456782L01")
     submit_intake(page)
 
+    # The check page and its "wijzigen" links are plain pages and links.
+    on_check_page(page)
+    expect(answer(page, "DGA 1")).to_contain_text("Piet Smit")
+    change_answer(page, "Bedrijfsnaam te koppelen werkgever")
+    expect(intake_field(page, "employer_name")).to_be_in_viewport()
+    expect(page.locator("label[for=employer_name]")).to_be_in_viewport()
+    expect(director_row(page, 1).get_by_label("Naam")).to_have_value("Piet Smit")
+    intake_field(page, "employer_name").fill("Bakkerij Van Dam en Zonen")
+    submit_intake(page)
+    expect(answer(page, "Bedrijfsnaam te koppelen werkgever")).to_have_text("Bakkerij Van Dam en Zonen")
+    assert stored_registrations(live_server) == 0
+    send_checked(page)
+
     reference = confirmation_reference(page)
     assert stored_directors(live_server, reference) == [("Piet Smit", "102")]
+    # Without JavaScript there is no print button, but the page says how to print.
+    expect(page.get_by_role("button", name="Afdrukken of opslaan als PDF")).to_have_count(0)
+    expect(page.get_by_text("Afdrukken of opslaan als PDF:")).to_be_visible()
     follow_status_link(page)
-    assert_status_page_shows_progress(page, reference, "Bakkerij Van Dam")
+    assert_status_page_shows_progress(page, reference, "Bakkerij Van Dam en Zonen")
+    expect(page.get_by_text("Afdrukken of opslaan als PDF:")).to_be_visible()
 
 
 def test_failed_submit_moves_focus_to_the_error_summary(page, live_server, expect_status, axe_check, screenshot):

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from caseapp.extensions import db
 from caseapp.models import Director, Event, Registration
 from caseapp.process import PREREQUISITE_KEYS
-from tests.factories import valid_intake_form
+from tests.factories import send_intake, valid_intake_form
 
 CONTRACT_FIELDS = [
     "processor_name", "processor_email", "employer_name", "contract_number", "payroll_tax_number",
@@ -36,7 +36,7 @@ def test_intake_form_has_every_field_of_the_public_contract(client):
     assert "webservicegebruiker" in html  # the prerequisites are explained
 
 
-def test_valid_submission_redirects_303_and_stores_normalised_data(client):
+def test_valid_submission_is_stored_normalised_once_the_check_page_sends_it(client):
     form = valid_intake_form(
         payroll_tax_number="1234.56.782 l01",
         loket_employer_id="B14ACD0D-75D7-4FC8-8B22-4A3924585CAB",
@@ -44,7 +44,7 @@ def test_valid_submission_redirects_303_and_stores_normalised_data(client):
         **{"directors-0-name": "Jan de Boer", "directors-0-personnel_number": "101",
            "directors-1-name": "Piet Smit", "directors-1-personnel_number": "102"},
     )
-    response = client.post("/aanmelden", data=form)
+    response = send_intake(client, form)
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/aanmelden/bevestiging")
 
@@ -62,7 +62,7 @@ def test_valid_submission_redirects_303_and_stores_normalised_data(client):
 
 
 def test_confirmation_shows_reference_next_steps_and_a_working_status_link(client):
-    client.post("/aanmelden", data=valid_intake_form())
+    send_intake(client, valid_intake_form())
     page = client.get("/aanmelden/bevestiging").get_data(as_text=True)
     registration = db.session.scalars(sa.select(Registration)).one()
     assert registration.reference in page
@@ -75,9 +75,9 @@ def test_confirmation_shows_reference_next_steps_and_a_working_status_link(clien
 
 
 def test_references_are_sequential(client):
-    client.post("/aanmelden", data=valid_intake_form())
-    client.post("/aanmelden", data=valid_intake_form(payroll_tax_number="111222333L01",
-                                                     loket_employer_id="11111111-2222-4333-8444-555555555555"))
+    send_intake(client, valid_intake_form())
+    send_intake(client, valid_intake_form(payroll_tax_number="111222333L01",
+                                          loket_employer_id="11111111-2222-4333-8444-555555555555"))
     references = db.session.scalars(sa.select(Registration.reference).order_by(Registration.id)).all()
     assert [r[-5:] for r in references] == ["00001", "00002"]
 
@@ -145,7 +145,7 @@ def test_four_weekly_with_thirteenth_month_needs_explicit_confirmation(client):
     assert_nothing_stored()
 
     form["confirm_four_weekly_thirteenth"] = "y"
-    assert client.post("/aanmelden", data=form).status_code == 303
+    assert send_intake(client, form).status_code == 303
     registration = db.session.scalars(sa.select(Registration)).one()
     assert registration.pay_frequency == "four_weekly" and registration.thirteenth_month is True
 
@@ -156,7 +156,7 @@ def test_other_combinations_need_no_confirmation(client, frequency, thirteenth):
 
 
 def test_contract_number_without_prefix_is_accepted_with_warning_and_flag(client):
-    response = client.post("/aanmelden", data=valid_intake_form(contract_number="b7654321"))
+    response = send_intake(client, valid_intake_form(contract_number="b7654321"))
     assert response.status_code == 303
     registration = db.session.scalars(sa.select(Registration)).one()
     assert registration.contract_number == "B7654321"
@@ -186,7 +186,7 @@ def test_director_rows_are_checked(client, rows, field_id, message):
 def test_an_entirely_empty_director_row_is_ignored(client):
     form = valid_intake_form(**{"directors-0-name": "", "directors-0-personnel_number": "",
                                 "directors-1-name": "Jan", "directors-1-personnel_number": "7"})
-    assert client.post("/aanmelden", data=form).status_code == 303
+    assert send_intake(client, form).status_code == 303
     assert [(d.name, d.personnel_number, d.position) for d in db.session.scalars(sa.select(Director))] == [("Jan", "7", 0)]
 
 
@@ -266,7 +266,7 @@ def test_honeypot_filled_in_stores_nothing(client):
 
 def test_possible_duplicate_is_accepted_and_flagged(client, make_registration):
     existing, _ = make_registration(payroll_tax_number="123456782L01")
-    response = client.post("/aanmelden", data=valid_intake_form(payroll_tax_number="123456782L01"))
+    response = send_intake(client, valid_intake_form(payroll_tax_number="123456782L01"))
     assert response.status_code == 303
     new = db.session.scalars(sa.select(Registration).order_by(Registration.id.desc())).first()
     assert new.possible_duplicate is True
@@ -276,7 +276,7 @@ def test_possible_duplicate_is_accepted_and_flagged(client, make_registration):
 
 def test_same_werkgever_id_is_a_possible_duplicate(client, make_registration):
     make_registration(loket_employer_id="b14acd0d-75d7-4fc8-8b22-4a3924585cab", payroll_tax_number="111222333L01")
-    client.post("/aanmelden", data=valid_intake_form())
+    send_intake(client, valid_intake_form())
     new = db.session.scalars(sa.select(Registration).order_by(Registration.id.desc())).first()
     assert new.possible_duplicate is True
 
@@ -291,7 +291,7 @@ def test_closed_registrations_do_not_count_as_duplicates(client, make_registrati
     else:
         existing.withdrawn_at = utcnow()
     db.session.commit()
-    client.post("/aanmelden", data=valid_intake_form())
+    send_intake(client, valid_intake_form())
     new = db.session.scalars(sa.select(Registration).order_by(Registration.id.desc())).first()
     assert new.possible_duplicate is False
 
@@ -308,7 +308,18 @@ def test_csrf_token_from_the_page_is_accepted(app, client):
     app.config["WTF_CSRF_ENABLED"] = True
     html = client.get("/aanmelden").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    response = send_intake(client, valid_intake_form(csrf_token=token))
+    assert response.status_code == 303 and response.headers["Location"].endswith("/aanmelden/bevestiging")
+    assert count(Registration) == 1
+
+
+def test_the_check_pages_post_needs_the_csrf_token_too(app, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    html = client.get("/aanmelden").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     assert client.post("/aanmelden", data=valid_intake_form(csrf_token=token)).status_code == 303
+    assert client.post("/aanmelden/controleren", data={}).status_code == 400
+    assert_nothing_stored()
 
 
 def test_an_unexpected_error_shows_no_stack_trace(app, client):

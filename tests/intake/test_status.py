@@ -70,3 +70,11 @@ def test_status_page_shows_no_internal_notes(client, make_registration):
     html = client.get(f"/status/{token}").get_data(as_text=True)
     for secret in ["POL-INTERN-1", "Interne notitie", "Intern gespreksverslag", registration.payroll_tax_number]:
         assert secret not in html
+
+
+def test_status_page_offers_a_printable_summary(client, make_registration):
+    _, token = make_registration()
+    html = client.get(f"/status/{token}").get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/static/css/print.css">' in html
+    assert "Afdrukken of opslaan als PDF:</strong> gebruik de afdrukfunctie van uw browser" in html  # without JS
+    assert '<p data-print-button hidden><button type="button"' in html  # shown by static/js/app.js

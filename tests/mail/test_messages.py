@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from caseapp.extensions import db
 from caseapp.models import Registration
 from caseapp.outbox import messages
-from tests.factories import valid_intake_form
+from tests.factories import send_intake, valid_intake_form
 from tests.mail.support import clear_outbox, outbox
 
 PROCESSOR = "loket@salarisnoord.nl"
@@ -22,7 +22,7 @@ DGA_FIELDS = {
 
 
 def submit(client, **overrides) -> Registration:
-    response = client.post("/aanmelden", data=valid_intake_form(**overrides))
+    response = send_intake(client, valid_intake_form(**overrides))
     assert response.status_code == 303
     return db.session.scalars(sa.select(Registration).order_by(Registration.id.desc())).first()
 

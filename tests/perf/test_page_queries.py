@@ -14,7 +14,8 @@ from tests.factories import valid_intake_form
 # The registration, looked up by the hash of the token. Nothing else: the page
 # shows no DGAs, policies, contacts or events.
 STATUS_BUDGET = 1
-# The open duplicates (1), the reference counter (2: create the year's row if
+# Sending an intake (the check page's POST; the form's POST before it sends none): the open
+# duplicates (1), the reference counter (2: create the year's row if
 # missing, then increment it), the registration (1), its DGAs, the `submitted`
 # event (1), and the two e-mails in the outbox (2: the first is flushed early,
 # the detail link in the a.s.r. e-mail needs the new id). SQLAlchemy inserts the
@@ -52,7 +53,9 @@ def test_intake_post_costs_the_same_statements_for_20_and_for_400_registrations(
     for n, tax_number in ((20, "123456782L01"), (380, "111222333L01")):
         seed_registrations(n)
         form = valid_intake_form(payroll_tax_number=tax_number, **TWO_DGAS)
-        sent, response = _sent_by(app, statements, lambda: client.post("/aanmelden", data=form))
+        checked, response = _sent_by(app, statements, lambda: client.post("/aanmelden", data=form))
+        assert response.status_code == 303 and checked == []  # to the check page: nothing stored yet
+        sent, response = _sent_by(app, statements, lambda: client.post("/aanmelden/controleren"))
         assert response.status_code == 303
         counts.append(len(sent))
     expected = INTAKE_BUDGET["postgresql" if is_postgres else "sqlite"]

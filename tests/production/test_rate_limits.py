@@ -48,6 +48,17 @@ def test_showing_the_form_and_changing_dga_rows_are_not_counted(make_limited_app
     assert client.post("/aanmelden", data=valid_intake_form()).status_code == 429
 
 
+def test_sending_from_the_check_page_is_limited_too(make_limited_app):
+    client = make_limited_app(RATELIMIT_INTAKE="1 per minute").test_client()
+    assert client.post("/aanmelden", data=valid_intake_form()).status_code == 303
+    assert client.get("/aanmelden/controleren").status_code == 200  # showing it is not counted
+    assert client.post("/aanmelden/controleren").status_code == 303
+    response = client.post("/aanmelden/controleren")
+    assert response.status_code == 429
+    assert "Even rustig aan" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == 1
+
+
 def test_each_client_address_has_its_own_budget(make_limited_app):
     client = make_limited_app(RATELIMIT_INTAKE="1 per minute", PROXY_COUNT=1).test_client()
     assert client.post("/aanmelden", data={}, headers=from_ip("203.0.113.1")).status_code == 422

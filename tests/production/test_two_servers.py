@@ -5,7 +5,7 @@ staff half (20 staff moving and editing the same registrations at the same momen
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Callable
 
@@ -51,16 +51,18 @@ def test_fifty_simultaneous_submissions_are_each_stored_once(two_servers):
     clients = two_servers.clients(SUBMISSIONS)
     tokens = {}
 
-    def fetch_form(n):
+    def fill_in_and_check(n):
         tokens[n] = csrf_token(clients[n].get("/aanmelden").text)
-
-    def submit(n):
         form = valid_intake_form(employer_name=f"Gelijktijdig {n:02d}",
                                  loket_employer_id=f"00000000-0000-4000-8000-{n:012d}",
                                  **{"directors-0-name": f"DGA {n}", "directors-0-personnel_number": str(n)})
-        return clients[n].post("/aanmelden", {**form, "csrf_token": tokens[n]})
+        checked = clients[n].post("/aanmelden", {**form, "csrf_token": tokens[n]})
+        assert checked.status == 303 and checked.header("location").endswith("/aanmelden/controleren")
 
-    responses = run_together(submit, list(range(SUBMISSIONS)), prepare=fetch_form)
+    def submit(n):
+        return clients[n].post("/aanmelden/controleren", {"csrf_token": tokens[n]})
+
+    responses = run_together(submit, list(range(SUBMISSIONS)), prepare=fill_in_and_check)
 
     assert [response.status for response in responses] == [303] * SUBMISSIONS
     assert all(response.header("location").endswith("/aanmelden/bevestiging") for response in responses)
@@ -77,6 +79,25 @@ def test_fifty_simultaneous_submissions_are_each_stored_once(two_servers):
         .where(Registration.employer_name.like("Gelijktijdig %"), Event.kind == "submitted")
     )
     assert submitted[0][0] == SUBMISSIONS
+
+
+def test_one_check_page_sent_at_the_same_moment_to_both_servers_is_stored_once(two_servers):
+    """A double click, or a resent form, whose requests reach two hosts at once."""
+    client = two_servers.client(0, ip="203.0.113.60")
+    token = csrf_token(client.get("/aanmelden").text)
+    form = valid_intake_form(employer_name="Dubbelklik BV", loket_employer_id="00000000-0000-4000-8000-999999999999")
+    assert client.post("/aanmelden", {**form, "csrf_token": token}).status == 303
+    # Each send carries the session as it was on the check page (the answers still in it).
+    copies = [replace(client, base_url=two_servers.urls[n % 2], cookies=dict(client.cookies)) for n in range(6)]
+
+    responses = run_together(lambda c: c.post("/aanmelden/controleren", {"csrf_token": token}), copies)
+
+    assert {(r.status, r.header("location").rsplit("/", 1)[-1]) for r in responses} == {(303, "bevestiging")}
+    stored = two_servers.query(sa.select(Registration.id).where(Registration.employer_name == "Dubbelklik BV"))
+    assert len(stored) == 1
+    mails = two_servers.query(sa.select(sa.func.count()).select_from(OutboxMessage)
+                              .where(OutboxMessage.registration_id == stored[0][0]))
+    assert mails[0][0] == 2
 
 
 def test_the_intake_limit_is_counted_across_both_servers(two_servers):
