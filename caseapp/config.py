@@ -52,6 +52,16 @@ class Config:
     MAIL_SUPPRESS_SEND = False
     ASR_INTAKE_MAILBOX = os.environ.get("ASR_INTAKE_MAILBOX", "intake-salariskoppeling@example.nl")
     KEYLANE_MAILBOX = os.environ.get("KEYLANE_MAILBOX", "salariskoppeling@keylane.example")
+    # Who the processor contacts about a registration: the team that owns its step
+    # (caseapp.contacts). Named in every e-mail to the processor, and its Reply-To,
+    # and on the status page. An e-mail address left unset is the team's mailbox;
+    # a phone number set empty is left out. Checked at start-up (caseapp.contacts).
+    ASR_CONTACT_NAME = os.environ.get("ASR_CONTACT_NAME") or "a.s.r. Aanmelddesk salariskoppeling"
+    ASR_CONTACT_EMAIL = os.environ.get("ASR_CONTACT_EMAIL") or None
+    ASR_CONTACT_PHONE = os.environ.get("ASR_CONTACT_PHONE", "030 000 0000")
+    KEYLANE_CONTACT_NAME = os.environ.get("KEYLANE_CONTACT_NAME") or "Keylane Servicedesk salariskoppeling"
+    KEYLANE_CONTACT_EMAIL = os.environ.get("KEYLANE_CONTACT_EMAIL") or None
+    KEYLANE_CONTACT_PHONE = os.environ.get("KEYLANE_CONTACT_PHONE", "085 000 0000")
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
     # Retry after 5, 10, 20, ... minutes, at most 6 hours apart: with 8 attempts a
     # message is given up on (status "failed") about 10.5 hours after the first.

@@ -315,6 +315,9 @@ class OutboxMessage(db.Model):
     )
     kind: so.Mapped[str] = so.mapped_column(sa.String(40))
     recipient: so.Mapped[str] = so.mapped_column(sa.String(254))
+    # Where replies go (`"name" <address>`, one line; None: the sender's address).
+    # Fixed when queued, like the rest of the message: a resend replies to the same team.
+    reply_to: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
     # Fixed when queued, so a retry after an unrecorded delivery carries the same
     # Message-ID and the recipient's mail system can recognise the duplicate.
     message_id: so.Mapped[str] = so.mapped_column(sa.String(255), unique=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 
+from ..contacts import contact_for
 from ..htmx import is_partial, render_view
 from ..intake.status import processor_steps
 from ..security import limit_per_ip
@@ -147,7 +148,12 @@ def status(token: str):
     if registration is None:
         # Deliberately plain: it says nothing about tokens.
         return "Niet gevonden", 404, {"Content-Type": "text/plain; charset=utf-8"}
-    response = render_view("intake/status.html", registration=registration, steps=processor_steps(registration))
+    response = render_view(
+        "intake/status.html",
+        registration=registration,
+        steps=processor_steps(registration),
+        contact=contact_for(registration),
+    )
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"

@@ -12,9 +12,10 @@ from typing import Any, Optional
 from flask import current_app, render_template
 from flask_babel import gettext as _
 
+from ..contacts import contact_for
 from ..extensions import db
 from ..models import OutboxMessage, Registration
-from ..process import TEAM_LABELS, PayFrequency, owner_of
+from ..process import PayFrequency
 from . import queue
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ def queue_template(
     to: str,
     subject: str,
     registration: Optional[Registration] = None,
+    reply_to: Optional[str] = None,
     **context: Any,
 ) -> OutboxMessage:
     """Render `email/<template>.txt` and `.html` and add the message to the session.
@@ -40,6 +42,7 @@ def queue_template(
         text=render_template(f"email/{template}.txt", **context),
         html=render_template(f"email/{template}.html", **context),
         registration=registration,
+        reply_to=reply_to,
     )
 
 
@@ -108,11 +111,9 @@ def queue_withdrawn(registration: Registration, reason: str) -> OutboxMessage:
 
 
 def queue_waiting_on_processor(registration: Registration, reason: str) -> OutboxMessage:
-    """To the processor: we need something from them before we can go on, and what."""
-    owner = owner_of(registration.step) or "asr"
-    return _queue_to_processor(
-        "waiting_on_processor", _("Actie nodig"), registration, reason=reason, team=TEAM_LABELS[owner]
-    )
+    """To the processor: we need something from them before we can go on, and what
+    (the team that owns the step goes on once it is done: the mail's contact)."""
+    return _queue_to_processor("waiting_on_processor", _("Actie nodig"), registration, reason=reason)
 
 
 def _submission_summary(registration: Registration) -> list[tuple[str, str]]:
@@ -137,9 +138,11 @@ def _detail_url(registration: Registration) -> str:
 
 
 def _queue_to_processor(template: str, title: str, registration: Registration, **context: Any) -> OutboxMessage:
+    """To the processor, naming who to contact about this step; a reply goes to that team."""
+    contact = contact_for(registration)
     return queue_template(
         template, to=registration.processor_email, subject=_subject(title, registration), registration=registration,
-        **context,
+        reply_to=contact.reply_to, contact=contact, **context,
     )
 
 

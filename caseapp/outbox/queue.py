@@ -19,18 +19,29 @@ from ..models import OutboxMessage, Registration
 
 
 def add(
-    kind: str, *, to: str, subject: str, text: str, html: Optional[str], registration: Optional[Registration] = None
+    kind: str,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: Optional[str],
+    registration: Optional[Registration] = None,
+    reply_to: Optional[str] = None,
 ) -> OutboxMessage:
-    """Add a rendered message to the session, due now (does not commit)."""
+    """Add a rendered message to the session, due now (does not commit).
+
+    Subject and Reply-To go into headers: each is kept to one line.
+    """
     message = _queued(
-        kind=kind, recipient=to, subject=_one_line(subject)[:255], body_text=_tidy_text(text), body_html=html
+        kind=kind, recipient=to, subject=_one_line(subject)[:255], body_text=_tidy_text(text), body_html=html,
+        reply_to=_one_line(reply_to or "") or None,
     )
     message.registration = registration
     return message
 
 
 # What a resent copy takes over from the message it copies.
-_COPIED = ("kind", "registration_id", "recipient", "subject", "body_text", "body_html")
+_COPIED = ("kind", "registration_id", "recipient", "reply_to", "subject", "body_text", "body_html")
 
 
 def _queued(**fields: Any) -> OutboxMessage:
@@ -69,6 +80,7 @@ def resend(message: OutboxMessage) -> Optional[OutboxMessage]:
                 OutboxMessage.registration_id.is_not_distinct_from(message.registration_id),
                 OutboxMessage.kind == message.kind,
                 OutboxMessage.recipient == message.recipient,
+                OutboxMessage.reply_to.is_not_distinct_from(message.reply_to),
                 OutboxMessage.subject == message.subject,
                 OutboxMessage.body_text == message.body_text,
             )

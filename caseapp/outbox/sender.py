@@ -31,6 +31,7 @@ class ClaimedMessage:
 
     id: int
     recipient: str
+    reply_to: Optional[str]
     subject: str
     body_text: str
     body_html: Optional[str]
@@ -141,6 +142,7 @@ def _claim(token: str, batch_size: int) -> Optional[list[ClaimedMessage]]:
         .returning(
             OutboxMessage.id,
             OutboxMessage.recipient,
+            OutboxMessage.reply_to,
             OutboxMessage.subject,
             OutboxMessage.body_text,
             OutboxMessage.body_html,
@@ -277,6 +279,7 @@ def _send(item: ClaimedMessage) -> None:
     message = flask_mail.Message(
         subject=item.subject,
         recipients=[item.recipient],
+        reply_to=item.reply_to,  # as queued: the team that owned the step then
         body=item.body_text,
         html=item.body_html,
         extra_headers={"Auto-Submitted": "auto-generated"},

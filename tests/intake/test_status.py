@@ -1,8 +1,10 @@
 import hashlib
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
+from caseapp.dates import utcnow
 from caseapp.extensions import db
 from caseapp.models import ContactLogEntry, PolicyRecord, Registration
 
@@ -78,3 +80,28 @@ def test_status_page_offers_a_printable_summary(client, make_registration):
     assert '<link rel="stylesheet" href="/static/css/print.css">' in html
     assert "Afdrukken of opslaan als PDF:</strong> gebruik de afdrukfunctie van uw browser" in html  # without JS
     assert '<p data-print-button hidden><button type="button"' in html  # shown by static/js/app.js
+
+
+@pytest.mark.parametrize(
+    ("step", "withdrawn", "team"),
+    [("received", False, "ASR"), ("policy", False, "ASR"), ("setup", False, "KEYLANE"),
+     ("realised", False, "KEYLANE"), ("live", False, "ASR"), ("setup", True, "ASR")],
+)
+def test_status_page_says_whom_to_contact_about_the_current_step(client, app, make_registration, step, withdrawn, team):
+    app.config.update(ASR_CONTACT_EMAIL="salariskoppeling@asr.example", ASR_CONTACT_PHONE="030 257 80 00",
+                      KEYLANE_CONTACT_NAME="Keylane Onboarding", KEYLANE_CONTACT_PHONE="+31 85 123 45 67")
+    registration, token = make_registration(step=step)
+    if withdrawn:
+        registration.withdrawn_at = utcnow()
+        registration.withdrawn_reason = "Dubbel aangemeld"
+        db.session.commit()
+    html = client.get(f"/status/{token}").get_data(as_text=True)
+
+    name, email, phone = (app.config[f"{team}_CONTACT_{field}"] for field in ("NAME", "EMAIL", "PHONE"))
+    email = email or app.config["KEYLANE_MAILBOX"]
+    assert "Vragen?" in html
+    assert f"Neem contact op met {name} en vermeld referentie {registration.reference}." in html
+    assert f'<a href="mailto:{email}">{email}</a>' in html
+    assert f">{phone}</a>" in html
+    other = "ASR" if team == "KEYLANE" else "KEYLANE"
+    assert app.config[f"{other}_CONTACT_NAME"] not in html
