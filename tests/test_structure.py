@@ -20,6 +20,7 @@ GROUND = {"caseapp.process", "caseapp.dates"}
 RULES = {
     "caseapp.models",
     "caseapp.changes",
+    "caseapp.contacts",
     "caseapp.permissions",
     "caseapp.workflow",
     "caseapp.notifications",
