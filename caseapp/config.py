@@ -122,6 +122,10 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     PRODUCTION = True
+    # __Host-: the browser keeps it only if Secure, for this host and path /, so no
+    # other subdomain can set or overwrite it.
+    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_PATH = "/"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 24 * 3600)

@@ -81,6 +81,10 @@ def set_security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if config.get("HSTS_SECONDS", 0) > 0:
         headers.setdefault("Strict-Transport-Security", f"max-age={config['HSTS_SECONDS']}")
+    if request.endpoint != "static":
+        # Every page is someone's: a staff page, a form with its CSRF token, a status
+        # or confirmation page. None is kept by a browser or a shared cache.
+        headers.setdefault("Cache-Control", "no-store")
     return response
 
 

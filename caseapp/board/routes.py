@@ -212,6 +212,11 @@ def _refused(error: WorkflowError, registration_id: int, direction: str, filters
                            board_url=board_url(filters, anchor=f"card-{registration_id}"))
     if status == 403:
         abort(403)
+    if status == 409:
+        # Lost a race: the board as it is now, with why nothing moved (as the HTMX path says).
+        board = service.load_board(filters, current_user)
+        return render_view("board/index.html", status=409, board=board, filters=filters, enhance=True,
+                           notices=[("error", message)])
     if request.form.get("origin") == "page" and status == 422:
         registration = _load_for_move(registration_id)
         context = _move_context(registration, direction, filters, enhance=False, error=message, reason=reason)

@@ -199,14 +199,17 @@ def test_stale_version_gets_a_409_and_nothing_changes(client, login_as, assigned
     assert _step(registration.id) == "received"
 
 
-def test_stale_version_without_javascript_returns_to_the_board_with_the_message(client, login_as, assigned):
+def test_stale_version_without_javascript_answers_409_with_the_board_as_it_is_now(client, login_as, assigned):
     user = login_as("asr")
     registration = assigned(user)
     response = client.post(
         "/board/move", data={"registration_id": registration.id, "direction": "next", "version": 99}
     )
-    assert response.status_code == 303
-    assert "Iemand anders heeft deze aanmelding intussen gewijzigd." in client.get("/board").get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Iemand anders heeft deze aanmelding intussen gewijzigd." in body
+    assert registration.id in card_ids(column_html(body, "received"))
+    assert _step(registration.id) == "received"
 
 
 def test_back_without_a_reason_is_refused(client, login_as, make_registration):

@@ -96,9 +96,11 @@ def test_production_sends_hsts_and_a_secure_httponly_lax_session_cookie(make_pro
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert_security_headers(response)
     cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("session=")
-    for flag in ["Secure", "HttpOnly", "SameSite=Lax"]:
+    assert cookie.startswith("__Host-session=")
+    for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"]:
         assert flag in cookie.split("; ")
+    # __Host-: a browser keeps it only when Secure, with Path=/ and no Domain.
+    assert not any(part.lower().startswith("domain=") for part in cookie.split("; "))
 
 
 def test_development_cookie_is_httponly_and_lax_but_not_secure(app):
@@ -185,7 +187,7 @@ def test_refused_partials_have_the_security_headers(client, signed_in, make_regi
 
 
 def _session_cookie(response) -> list[str]:
-    [cookie] = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("session=")]
+    [cookie] = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("__Host-session=")]
     return cookie.split("; ")
 
 
@@ -204,3 +206,24 @@ def test_production_staff_partials_and_errors_keep_the_cookie_flags(make_product
         assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
         flags = _session_cookie(response)
         assert {"Secure", "HttpOnly", "SameSite=Lax"} <= set(flags), path
+
+
+def test_no_page_may_be_stored_by_a_browser_or_a_cache(client, signed_in, make_registration):
+    registration, token = make_registration()
+    public = [client.get("/aanmelden"), client.get(f"/status/{token}")]
+    client.post("/aanmelden", data=valid_intake_form())
+    client.post("/aanmelden/controleren")
+    public.append(client.get("/aanmelden/bevestiging"))
+    signed_in("admin")
+    staff = [client.get(path) for path in ("/board", f"/registrations/{registration.id}", "/my", "/dashboard",
+                                           "/admin/outbox")]
+    for response in public + staff:
+        assert response.status_code == 200, response.request.path
+        assert response.headers["Cache-Control"] == "no-store", response.request.path
+
+
+def test_static_files_may_be_cached(client):
+    response = client.get("/static/css/app.css")
+    response.close()
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")
