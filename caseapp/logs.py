@@ -1,4 +1,6 @@
-"""Logging: one line per request with a request id, and no status-link token in any line.
+"""Logging: one line per request with a request id, no status-link token in any line,
+and one line per event: a line break or other control character in what a user
+typed (a login e-mail, a name, a path) is written escaped, so no one can forge a line.
 
 A status link (`/status/<token>`) is the processor's only key to a registration, so
 it must never end up in a log file. Every line goes through `mask_tokens`: the app's
@@ -37,15 +39,26 @@ def mask_tokens(text: str) -> str:
     return _STATUS_TOKEN.sub(r"\1" + MASK, text)
 
 
+# C0 controls, DEL and the C1 controls, and the Unicode line and paragraph separators.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(text: str) -> str:
+    """The message on one line: control characters as \\n, \\r, \\t or \\xNN / \\uNNNN."""
+    return _CONTROLS.sub(lambda m: _NAMED.get(m.group(0)) or m.group(0).encode("unicode_escape").decode(), text)
+
+
 class TokenMaskingFilter(logging.Filter):
-    """Render the message, mask status tokens in it and in any traceback."""
+    """Render the message on one line (escape_controls) and mask status tokens in
+    it and in any traceback (a traceback keeps its own lines, after the message)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: leave it for the handler to report
             return True
-        record.msg = mask_tokens(message)
+        record.msg = escape_controls(mask_tokens(message))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from ..contacts import contact_for
 from ..htmx import is_partial, render_view
 from ..intake.status import processor_steps
+from ..outbox.messages import status_url
 from ..security import limit_per_ip
 from . import answers, service
 from .forms import IntakeForm, renumber_directors
@@ -137,8 +138,7 @@ def confirmation():
     if registration is None:
         session.pop("submitted", None)
         return redirect(url_for("intake.new"))
-    status_url = url_for("intake.status", token=submitted["token"], _external=True)
-    return render_view("intake/confirmation.html", registration=registration, status_url=status_url)
+    return render_view("intake/confirmation.html", registration=registration, status_url=status_url(submitted["token"]))
 
 
 @bp.get("/status/<token>")

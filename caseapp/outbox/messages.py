@@ -55,7 +55,7 @@ def queue_submission_received(registration: Registration, token: str) -> OutboxM
         "submission_received",
         _("Aanmelding ontvangen"),
         registration,
-        status_url=f"{_base_url()}/status/{token}",
+        status_url=status_url(token),
         summary=_submission_summary(registration),
     )
 
@@ -163,6 +163,12 @@ def _queue_to_team(
 def _subject(title: str, registration: Registration) -> str:
     return _("%(title)s: %(employer)s (%(reference)s)", title=title,
              employer=registration.employer_name, reference=registration.reference)
+
+
+def status_url(token: str) -> str:
+    """The processor's status link, on the configured public address (never the
+    Host a request named: a forged header must not put another site in a link)."""
+    return f"{_base_url()}/status/{token}"
 
 
 def _base_url() -> str:

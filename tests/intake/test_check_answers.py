@@ -248,3 +248,12 @@ def test_the_largest_intake_fits_in_the_session_cookie(client):
     assert response.status_code == 303
     assert len(response.headers["Set-Cookie"]) < 4000
     assert len(pending(client)["directors"]) == 20
+
+
+def test_the_confirmation_page_shows_the_status_link_on_the_public_address(app, client):
+    forged = {"Host": "aanmelden.evil.example", "X-Forwarded-Host": "evil.example"}
+    client.post("/aanmelden", data=valid_intake_form(), headers=forged)
+    client.post("/aanmelden/controleren", headers=forged)
+    page = client.get("/aanmelden/bevestiging", headers=forged).get_data(as_text=True)
+    assert "evil.example" not in page
+    assert f'href="{app.config["BASE_URL"]}/status/' in page

@@ -195,3 +195,19 @@ def assert_points_to_the_confirmation_email(part: str, registration: Registratio
     assert "/status/" not in part
     assert "statuslink in de bevestigingsmail" in part
     assert registration.reference in part
+
+
+def test_links_in_mail_come_from_base_url_whatever_host_the_request_named(app, client):
+    """A forged Host or X-Forwarded-Host must not put another site's address in a mail."""
+    from tests.factories import valid_intake_form
+    from tests.mail.support import outbox
+
+    forged = {"Host": "aanmelden.evil.example", "X-Forwarded-Host": "evil.example"}
+    assert client.post("/aanmelden", data=valid_intake_form(), headers=forged).status_code == 303
+    assert client.post("/aanmelden/controleren", headers=forged).status_code == 303
+    messages = outbox()
+    assert [m.kind for m in messages] == ["submission_received", "new_registration"]
+    for message in messages:
+        for body in (message.body_text, message.body_html):
+            assert "evil.example" not in body
+            assert app.config["BASE_URL"] + "/" in body

@@ -95,3 +95,21 @@ def test_the_404_of_a_wrong_token_does_not_log_the_token(client, caplog):
     lines = request_lines(caplog)
     assert len(lines) == 2 and all("path=/status/[token] status=404" in line for line in lines)
     assert guessed not in caplog.text
+
+
+def test_a_line_break_typed_into_the_login_cannot_forge_a_log_line(client, caplog):
+    caplog.set_level(logging.INFO)
+    forged = "iemand@example.nl\n2026-12-04 09:00:00 INFO [-] caseapp: login beheer@example.nl"
+    client.post("/login", data={"email": forged, "password": "fout-wachtwoord"})
+    failed = [r for r in caplog.records if r.name == "caseapp" and "failed login" in r.getMessage()]
+    assert failed, "the failed login is logged"
+    text = logging.Formatter("%(message)s").format(failed[0])
+    assert "\n" not in text and "iemand@example.nl\\n2026-12-04" in text
+
+
+def test_control_characters_in_a_path_are_escaped_in_the_request_line(client, caplog):
+    caplog.set_level(logging.INFO)
+    client.get("/aanmelden%0D%0Astatus=200%1B[0m")
+    [line] = request_lines(caplog)
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line
+    assert "path=/aanmelden\\r\\nstatus=200\\x1b[0m" in line
