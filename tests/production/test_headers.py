@@ -227,3 +227,25 @@ def test_static_files_may_be_cached(client):
     response.close()
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_a_body_over_the_limit_is_refused_in_dutch_and_stores_nothing(app, client):
+    from caseapp.extensions import db
+    from caseapp.models import Registration
+
+    too_big = app.config["MAX_CONTENT_LENGTH"] + 1
+    form = valid_intake_form(employer_name="x" * too_big)
+    response = client.post("/aanmelden", data=form)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "Dit is te groot om te versturen" in body and "Er is niets opgeslagen" in body
+    assert_security_headers(response)
+    assert db.session.query(Registration).count() == 0
+
+
+
+def test_one_over_long_text_field_in_a_multipart_form_is_refused_too(client):
+    form = valid_intake_form(employer_name="x" * (600 * 1024))
+    response = client.post("/aanmelden", data=form, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "Dit is te groot om te versturen" in response.get_data(as_text=True)
