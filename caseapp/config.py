@@ -29,10 +29,9 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
     # The largest request body accepted (a 5 MB screenshot with its form fits);
-    # larger ones are refused with 413 before anything is parsed. A text field
-    # alone may hold at most MAX_FORM_MEMORY_SIZE bytes (also 413).
+    # larger ones are refused with 413 before anything is parsed. (One text field
+    # of a multipart form may hold Flask's MAX_FORM_MEMORY_SIZE, 500 kB.)
     MAX_CONTENT_LENGTH = _int("MAX_REQUEST_MB", 6) * 1024 * 1024
-    MAX_FORM_MEMORY_SIZE = 512 * 1024
 
     # Public base URL used in e-mail links (status link, detail page).
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")

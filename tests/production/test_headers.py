@@ -243,9 +243,3 @@ def test_a_body_over_the_limit_is_refused_in_dutch_and_stores_nothing(app, clien
     assert db.session.query(Registration).count() == 0
 
 
-
-def test_one_over_long_text_field_in_a_multipart_form_is_refused_too(client):
-    form = valid_intake_form(employer_name="x" * (600 * 1024))
-    response = client.post("/aanmelden", data=form, content_type="multipart/form-data")
-    assert response.status_code == 413
-    assert "Dit is te groot om te versturen" in response.get_data(as_text=True)
