@@ -12,15 +12,28 @@ BENCH_SIZES ?= 500,5000,50000
 # A PostgreSQL URL to benchmark on as well, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test
 BENCH_DATABASE_URL ?=
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench lock audit clean
 
 setup: $(VENV)/.installed static/vendor/manifest.json
 
-$(VENV)/.installed: pyproject.toml
+# Every Python package, pinned with its hashes, from requirements.lock (see `make lock`).
+# The app itself runs from this folder (pytest, flask --app wsgi and gunicorn find it
+# here), so it is not installed into the venv.
+$(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	touch $@
+
+# Re-pin after changing the dependencies in pyproject.toml (or to take newer releases:
+# LOCK_ARGS=--upgrade). package-lock.json is npm's: `npm install <pkg>@<version>`.
+lock: setup
+	$(PY) -m pip install --quiet pip-tools
+	$(PY) -m piptools compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras \
+		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file requirements.lock pyproject.toml
+
+# Known vulnerabilities in the pinned packages (needs advisory data from PyPI; says so when unreachable).
+audit: setup
+	scripts/audit.sh
 
 static/vendor/manifest.json: package.json package-lock.json scripts/vendor_assets.py
 	npm ci --no-audit --no-fund --loglevel=error
