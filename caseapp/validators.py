@@ -109,8 +109,15 @@ def email_address(raw: str | None) -> str:
     if not value:
         raise InvalidValue(_("Vul het e-mailadres in."))
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        # No SMTPUTF8: a local part with é or ü cannot be delivered through every relay.
+        # Stored in its ASCII form (an international domain as xn--...), as every relay takes it.
+        return validate_email(value, check_deliverability=False, allow_smtputf8=False).ascii_email
     except EmailNotValidError:
+        if not value.partition("@")[0].isascii():
+            raise InvalidValue(
+                _("Gebruik een e-mailadres met alleen gewone letters, cijfers en leestekens vóór de @ "
+                  "(zonder é, ü en dergelijke): niet elke mailserver kan een ander adres bezorgen.")
+            ) from None
         raise InvalidValue(
             _("Vul een geldig e-mailadres in, zoals salaris@bureau.nl.")
         ) from None

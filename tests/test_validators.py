@@ -112,6 +112,16 @@ def test_email_refuses(raw):
         validators.email_address(raw)
 
 
+@pytest.mark.parametrize("raw", ["jösé@bureau.nl", "пример@bureau.nl"])
+def test_email_refuses_what_a_plain_smtp_relay_cannot_deliver(raw):
+    with pytest.raises(InvalidValue, match="zonder é, ü"):
+        validators.email_address(raw)
+
+
+def test_an_international_domain_is_accepted_in_the_form_every_relay_takes():
+    assert validators.email_address("loket@bürö.nl") == "loket@xn--br-gkaw.nl"
+
+
 @pytest.mark.parametrize("raw, message", [("", "Vul het personeelsnummer"), ("12a", "alleen uit cijfers"), ("1" * 13, "hoogstens 12")])
 def test_personnel_number_refuses(raw, message):
     with pytest.raises(InvalidValue, match=message):

@@ -3,6 +3,7 @@ the outcome; never a message twice, however many senders run (see the package)."
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import smtplib
 import ssl
@@ -10,6 +11,8 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
 from typing import Any, Optional
 
 import click
@@ -275,19 +278,35 @@ class _SMTPConnection(flask_mail.Connection):
                 self.host.close()
 
 
+def build(item: ClaimedMessage, sender: str) -> EmailMessage:
+    """The message as it goes over the wire, built with the standard library's SMTP
+    policy: every line legal (at most 998 characters; a longer body line is sent
+    quoted-printable), headers folded and encoded, CRLF line ends."""
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["Subject"] = item.subject
+    message["From"] = sender
+    message["To"] = item.recipient
+    if item.reply_to:
+        message["Reply-To"] = item.reply_to  # as queued: the team that owned the step then
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = item.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(item.body_text, cte=_transfer_encoding(item.body_text))
+    if item.body_html:
+        message.add_alternative(item.body_html, subtype="html", cte=_transfer_encoding(item.body_html))
+    return message
+
+
+def _transfer_encoding(body: str) -> str:
+    """8bit where every line fits (readable in any mail source view), else quoted-printable."""
+    return "8bit" if all(len(line.encode()) <= 998 for line in body.splitlines()) else "quoted-printable"
+
+
 def _send(item: ClaimedMessage) -> None:
-    message = flask_mail.Message(
-        subject=item.subject,
-        recipients=[item.recipient],
-        reply_to=item.reply_to,  # as queued: the team that owned the step then
-        body=item.body_text,
-        html=item.body_html,
-        extra_headers={"Auto-Submitted": "auto-generated"},
-    )
-    message.msgId = item.message_id
     state = current_app.extensions["mail"]
+    message = build(item, state.default_sender)
     with _SMTPConnection(state, current_app.config["MAIL_TIMEOUT"]) as connection:
-        connection.send(message)
+        connection.host.send_message(message)
 
 
 def _is_connection_problem(error: Exception) -> bool:

@@ -29,6 +29,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    raw: bytes = b""  # as it came over the wire
 
     @property
     def subject(self) -> str:
@@ -60,7 +61,7 @@ class RecordingHandler:
         if not self.reply.startswith("250"):
             return self.reply
         message = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, envelope.content))
         return "250 OK"
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from caseapp.dates import utcnow
 from caseapp.extensions import db
 from caseapp.models import OutboxMessage, Registration
-from caseapp.outbox import messages, sender
+from caseapp.outbox import messages, queue, sender
 from tests.mail.support import clear_outbox, mail_settings, outbox
 
 
@@ -209,3 +209,16 @@ def test_a_refusal_that_quotes_the_status_link_is_neither_logged_nor_stored_with
     assert token not in caplog.text
     assert all(token not in logging.Formatter("%(message)s").format(record) for record in caplog.records)
     assert token in message.body_text  # the link itself still goes out, once the server accepts it
+
+
+@pytest.mark.parametrize("line", ["x" * 2000, "ü" * 1200, " ".join(["AW-2026-00042"] * 150)])
+def test_any_line_length_is_delivered_and_every_line_on_the_wire_is_legal(registration, send, smtp_server, line):
+    """RFC 5322: no line over 998 characters. A body with ~50 possible duplicates on one
+    line passed that, and a strict relay refuses such a message."""
+    queue.add("new_registration", to="intake@example.nl", subject="Lang", text=f"Begin\n{line}\nEinde",
+              html=f"<p>{line}</p>", registration=registration)
+    db.session.commit()
+    assert "sent 1" in send()
+    [received] = smtp_server.received
+    assert max(len(raw_line) for raw_line in received.raw.splitlines()) <= 998
+    assert line in received.text and line in received.html
