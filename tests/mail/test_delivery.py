@@ -222,3 +222,14 @@ def test_any_line_length_is_delivered_and_every_line_on_the_wire_is_legal(regist
     [received] = smtp_server.received
     assert max(len(raw_line) for raw_line in received.raw.splitlines()) <= 998
     assert line in received.text and line in received.html
+
+
+def test_no_header_can_be_planted_through_a_subject_or_a_recipient(registration, send, smtp_server):
+    queue.add("new_registration", to="intake@example.nl", subject="Nieuw\r\nBcc: buit@evil.example\r\nX-Extra: 1",
+              text="Tekst", html=None, registration=registration)
+    db.session.commit()
+    assert "sent 1" in send()
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["intake@example.nl"]
+    assert received.message["Bcc"] is None and received.message["X-Extra"] is None
+    assert received.subject == "Nieuw Bcc: buit@evil.example X-Extra: 1"
