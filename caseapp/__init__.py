@@ -41,10 +41,11 @@ def create_app(test_config: dict | None = None, config_class: type[Config] | Non
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import auth, contacts, errors, htmx, logs, navigation, permissions, process, security  # noqa: F401 (auth: user loader)
+    from . import auth, contacts, errors, htmx, inputs, logs, navigation, permissions, process, security  # noqa: F401 (auth: user loader)
     from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     logs.init_app(app)  # first: the request id exists before any other hook runs
+    inputs.init_app(app)  # before the blueprints: their routes use its bounded <int:>
     contacts.init_app(app)  # refuses contact settings that would break a mail header
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

@@ -31,6 +31,7 @@ from ..changes import WorkflowError, transaction
 from ..dates import utcnow
 from ..extensions import db
 from ..htmx import is_partial, render_view
+from ..inputs import parse_id
 from ..models import Registration
 from . import export, service
 from .filters import BoardFilters
@@ -152,10 +153,10 @@ def move_form(registration_id: int):
 
 
 def _int_field(name: str) -> int:
-    try:
-        return int(request.form.get(name, ""))
-    except ValueError:
+    value = parse_id(request.form.get(name))
+    if value is None:
         abort(400)
+    return value
 
 
 @bp.post("/board/move")

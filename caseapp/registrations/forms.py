@@ -48,6 +48,16 @@ class _ParsedField:
             raise StopValidation()
 
 
+YEARS = range(1900, 2101)
+
+
+def _plausible(moment: datetime) -> datetime:
+    """A date this desk can mean (year 1 or 9999 is a typing error, and breaks time zones)."""
+    if moment.year not in YEARS:
+        raise ValueError(moment.year)
+    return moment
+
+
 class DutchDateField(_ParsedField, DateField):
     """A date from <input type="date"> (yyyy-mm-dd), or typed as dd-mm-jjjj."""
 
@@ -63,7 +73,7 @@ class DutchDateField(_ParsedField, DateField):
             return
         for fmt in self.FORMATS:
             try:
-                self.data = datetime.strptime(raw, fmt).date()
+                self.data = _plausible(datetime.strptime(raw, fmt)).date()
                 return
             except ValueError:
                 continue
@@ -83,7 +93,7 @@ class DutchDateTimeField(_ParsedField, StringField):
             return
         for fmt in self.FORMATS:
             try:
-                self.data = to_utc(datetime.strptime(raw, fmt))
+                self.data = to_utc(_plausible(datetime.strptime(raw, fmt)))
                 return
             except ValueError:
                 continue

@@ -30,6 +30,7 @@ from .. import workflow
 from ..changes import StaleRegistration, WorkflowError
 from ..dates import today_local, utcnow
 from ..htmx import is_partial, trigger
+from ..inputs import parse_id
 from ..models import AuthorisationCheck, Registration, User
 from ..permissions import Allowed
 from ..process import (
@@ -301,10 +302,10 @@ class Change:
 
 def _expected_version() -> int:
     """The version the form was rendered with (every form carries it)."""
-    raw = request.form.get("version", "").strip()
-    if not raw.isdigit():
+    version = parse_id(request.form.get("version"))
+    if version is None:
         abort(400)
-    return int(raw)
+    return version
 
 
 def section_change(dom_id: str, *, whole_page: bool = False, exists: Callable[..., bool] | None = None) -> Callable:

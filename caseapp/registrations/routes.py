@@ -15,6 +15,7 @@ from .. import workflow
 from ..auth.access import requires, staff_required
 from ..changes import WorkflowError, transaction
 from ..extensions import db
+from ..inputs import parse_id
 from ..models import User
 from ..process import PREREQUISITE_KEYS, PREREQUISITE_LABELS, STEP_LABELS
 from . import page, service
@@ -183,8 +184,8 @@ def _assignee_from_form() -> User | None:
         return None
     if action != "assign":
         abort(400)
-    raw = request.form.get("assignee_id", "")
-    assignee = db.session.get(User, int(raw)) if raw.isdigit() else None
+    assignee_id = parse_id(request.form.get("assignee_id"))
+    assignee = db.session.get(User, assignee_id) if assignee_id is not None else None
     if assignee is None:
         raise WorkflowError(_("Kies een collega om aan toe te wijzen."))
     return assignee
