@@ -94,6 +94,10 @@ class Config:
     RATELIMIT_INTAKE = os.environ.get("RATELIMIT_INTAKE", "20 per minute; 200 per hour")
     RATELIMIT_STATUS = os.environ.get("RATELIMIT_STATUS", "120 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    # Failed logins of one account from all clients together; past it, clients that
+    # failed on the account wait RATELIMIT_LOGIN_SLOWDOWN_SECONDS (caseapp.security).
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "100 per hour")
+    RATELIMIT_LOGIN_SLOWDOWN_SECONDS = _int("RATELIMIT_LOGIN_SLOWDOWN_SECONDS", 30)
     # No X-RateLimit-* headers on every response; a 429 says Retry-After (caseapp.security).
     RATELIMIT_HEADERS_ENABLED = False
 

@@ -3,7 +3,8 @@ session lifetime, and abuse limits.
 
 For the staff login (built in caseapp.auth) this module offers:
 
-- `login_limits()`: a decorator with RATELIMIT_LOGIN per client IP and per account;
+- `login_limits()`: a decorator with RATELIMIT_LOGIN per client IP and per (account, client),
+  and a far higher per-account limit that slows the guessers down, not the owner;
 - `start_session(user)`: log a user in with an idle and an absolute lifetime;
 - `end_session(user=None, everywhere=True)`: log out, and make copies of the
   session cookie worthless;
@@ -14,11 +15,14 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from functools import wraps
 from typing import Callable
 
 from flask import Flask, Response, current_app, request, session
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
+from limits import parse_many
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import db, limiter
@@ -184,24 +188,94 @@ def _failed_login(response: Response) -> bool:
     return response.status_code not in (301, 302, 303)
 
 
+def pair_key() -> str:
+    """The account a login attempt is for, from this client: the unit a guesser is limited by."""
+    return f"{account_key()}|{client_key()}"
+
+
+def _account_limits() -> list:
+    return parse_many(current_app.config["RATELIMIT_LOGIN_ACCOUNT"] or "")
+
+
+def _account_is_under_attack() -> bool:
+    """More failed logins for this account, from any clients, than RATELIMIT_LOGIN_ACCOUNT allows."""
+    strategy = limiter.limiter
+    return any(not strategy.test(item, "login-account-failed", account_key()) for item in _account_limits())
+
+
+def _failed_here_before() -> bool:
+    """Whether this client has failed to log in to this account within the account's window."""
+    strategy = limiter.limiter
+    return any(
+        strategy.get_window_stats(item, "login-pair-failed", pair_key()).remaining < item.amount
+        for item in _account_limits()
+    )
+
+
+def _count_failure() -> None:
+    strategy = limiter.limiter
+    for item in _account_limits():
+        strategy.hit(item, "login-account-failed", account_key())
+        strategy.hit(item, "login-pair-failed", pair_key())
+
+
 def login_limits(config_key: str = "RATELIMIT_LOGIN"):
-    """Decorator for the login view: the limit counts POSTs per client address, and
-    failed POSTs per account (the `email` field), shared by every login route."""
+    """Decorator for the login view. A guesser cannot lock the owner out:
+
+    - every POST counts per client address (`config_key`);
+    - failed POSTs count per account *and client* (`config_key`): ten wrong
+      passwords from one client stop that client only;
+    - failed POSTs also count per account from everywhere, against a far higher
+      RATELIMIT_LOGIN_ACCOUNT. Past it the account is under attack: a client that
+      has failed on it already is slowed down (429, Retry-After
+      RATELIMIT_LOGIN_SLOWDOWN_SECONDS), while a client that has not (the owner on
+      their own computer) is let through to try its password.
+    """
     per_ip = limiter.shared_limit(
         configured_limit(config_key), scope="login-ip", key_func=client_key, methods=["POST"]
     )
-    per_account = limiter.shared_limit(
+    per_pair = limiter.shared_limit(
         configured_limit(config_key),
-        scope="login-account",
-        key_func=account_key,
+        scope="login-pair",
+        key_func=pair_key,
         methods=["POST"],
         deduct_when=_failed_login,
     )
 
     def decorate(view):
-        return per_ip(per_account(view))
+        limited = per_ip(per_pair(view))
+
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            watching = request.method == "POST" and limiter.enabled and bool(_account_limits())
+            if watching and _counters(lambda: _account_is_under_attack() and _failed_here_before()):
+                return _slow_down()
+            response = current_app.make_response(limited(*args, **kwargs))
+            if watching and _failed_login(response):
+                _counters(_count_failure)
+            return response
+
+        return wrapped
 
     return decorate
+
+
+def _counters(read_or_count: Callable[[], object]) -> object:
+    """The account counters, or nothing while their storage is unreachable (the per-client
+    limits, which Flask-Limiter keeps in memory meanwhile, still hold)."""
+    try:
+        return read_or_count()
+    except Exception:  # a storage outage must not stop logins
+        current_app.logger.warning("login: account counters unavailable", exc_info=True)
+        return None
+
+
+def _slow_down() -> Response:
+    from .errors import render_error
+
+    response = render_error(TooManyRequests())
+    response.headers["Retry-After"] = str(current_app.config["RATELIMIT_LOGIN_SLOWDOWN_SECONDS"])
+    return response
 
 
 def retry_after_seconds() -> int:

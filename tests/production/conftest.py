@@ -209,7 +209,8 @@ def two_servers(cluster_database, redis_url, tmp_path_factory):
     """
     cluster = start_cluster(cluster_database, redis_url, tmp_path_factory.mktemp("cluster"),
                             RATELIMIT_INTAKE=f"{CLUSTER_INTAKE_LIMIT} per hour",
-                            RATELIMIT_LOGIN=f"{CLUSTER_LOGIN_LIMIT} per minute")
+                            RATELIMIT_LOGIN=f"{CLUSTER_LOGIN_LIMIT} per minute",
+                            RATELIMIT_LOGIN_ACCOUNT=f"{CLUSTER_LOGIN_LIMIT} per hour")
     yield cluster
     cluster.close()
     delete_redis_keys(redis_url, cluster.key_prefix)

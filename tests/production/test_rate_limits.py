@@ -108,12 +108,29 @@ def test_login_is_limited_per_client_address(make_limited_app):
     assert client.get("/_probe/login-form", headers=from_ip("198.51.100.1")).status_code == 200
 
 
-def test_failed_logins_are_limited_per_account_from_any_address(make_limited_app):
-    client = make_limited_app(PROXY_COUNT=1).test_client()
-    assert login(client, "Anouk@Example.nl", ip="198.51.100.1").status_code == 200
-    assert login(client, " anouk@example.nl ", ip="198.51.100.2").status_code == 200
-    assert login(client, "anouk@example.nl", ip="198.51.100.3").status_code == 429
-    assert login(client, "kees@example.nl", ip="198.51.100.3").status_code == 200
+def test_wrong_passwords_for_someone_elses_account_do_not_lock_the_owner_out(make_limited_app):
+    """The probe: ten wrong passwords for another's e-mail locked the real owner out (429)."""
+    client = make_limited_app(PROXY_COUNT=1, RATELIMIT_LOGIN="3 per minute").test_client()
+    guesser = "198.51.100.66"
+    assert [login(client, "Anouk@Example.nl", ip=guesser).status_code for _ in range(3)] == [200] * 3
+    assert login(client, "anouk@example.nl", ip=guesser).status_code == 429  # that client is stopped
+    assert login(client, " anouk@example.nl ", PASSWORD, ip="198.51.100.7").status_code == 303  # the owner is not
+
+
+def test_failed_logins_of_one_account_from_many_addresses_slow_the_guessers_not_the_owner(make_limited_app):
+    client = make_limited_app(PROXY_COUNT=1, RATELIMIT_LOGIN="3 per minute", RATELIMIT_LOGIN_ACCOUNT="4 per hour",
+                              RATELIMIT_LOGIN_SLOWDOWN_SECONDS=30).test_client()
+    guessers = [f"198.51.100.{n}" for n in range(10, 14)]
+    assert [login(client, "anouk@example.nl", ip=ip).status_code for ip in guessers] == [200] * 4
+    # The account is under attack now: a client that guessed before waits ...
+    slowed = login(client, "anouk@example.nl", PASSWORD, ip=guessers[0])
+    assert slowed.status_code == 429 and slowed.headers["Retry-After"] == "30"
+    assert "Even rustig aan" in slowed.get_data(as_text=True)
+    # ... while a client that never failed on it may try, and the owner gets in.
+    assert login(client, "anouk@example.nl", ip="198.51.100.50").status_code == 200
+    assert login(client, "anouk@example.nl", PASSWORD, ip="198.51.100.51").status_code == 303
+    # Other accounts are not affected.
+    assert login(client, "kees@example.nl", ip=guessers[1]).status_code == 200
 
 
 def test_successful_logins_do_not_use_up_the_account_budget(make_limited_app):
