@@ -16,8 +16,12 @@ def _int(name: str, default: int) -> int:
 # Listen on loopback unless told otherwise; the reverse proxy connects here.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 workers = _int("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8))
-# More than one thread per worker switches to the threaded worker.
-threads = _int("GUNICORN_THREADS", 1)
+# Threads per worker (the gthread worker): a client that sends its request slowly
+# holds one thread while it is read, not the whole worker, so a few dozen slow
+# clients cannot stall the app (tests/production/test_slow_clients.py). The real
+# defence is the reverse proxy, which reads each request whole before passing it
+# on (README, "Running in production"). 1 would select the sync worker.
+threads = _int("GUNICORN_THREADS", 32)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
