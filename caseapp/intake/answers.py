@@ -7,7 +7,9 @@ posted form, so the last POST re-validates them with the same IntakeForm (a
 stale or altered session cannot store bad data) and "wijzigen" shows the form
 filled in with them.
 
-With them waits the status-link token the registration will get. Its hash is a
+With them waits the id of this version of the answers. The status-link token
+the registration will get is derived from it with the app's secret key
+(status_token), so the token itself is never in the cookie, and its hash is a
 unique column, which makes storing happen at most once per check page: a second
 POST with the same answers (a double click, an old copy of the cookie) finds the
 registration instead of making another (intake.service.create_registration_once).
@@ -15,16 +17,18 @@ registration instead of making another (intake.service.create_registration_once)
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
 
-from flask import session
+from flask import current_app, session
 from werkzeug.datastructures import MultiDict
 
 from ..process import PREREQUISITES
 from .forms import IntakeForm
-from .service import new_status_token
 
 SESSION_KEY = "intake_answers"
 # The answers that are one value each, and the checkboxes (kept as the names ticked).
@@ -39,8 +43,14 @@ VALUES = (
     "thirteenth_month",
 )
 CHECKBOXES = ("confirm_four_weekly_thirteenth", *(f"prereq_{p.key}" for p in PREREQUISITES))
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,100}$")
-_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
+_ID = re.compile(r"^[A-Za-z0-9_-]{12,32}$")
+
+
+def status_token(answers_id: str) -> str:
+    """The status-link token of the registration these answers become: 256 bits,
+    known only to the server (HMAC of the answers' id under the secret key)."""
+    digest = hmac.new(current_app.secret_key.encode(), b"status-link:" + answers_id.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
 @dataclass(frozen=True)
@@ -49,8 +59,11 @@ class Pending:
     page's form carries it), `token` is the status-link token they will be stored with."""
 
     id: str
-    token: str
     formdata: MultiDict
+
+    @property
+    def token(self) -> str:
+        return status_token(self.id)
 
     def form(self) -> IntakeForm:
         """An IntakeForm filled in with the answers; validate() checks them again. The
@@ -61,8 +74,7 @@ class Pending:
 def keep(form: IntakeForm) -> None:
     """Put the answers of a validated form in the session, replacing earlier ones."""
     session[SESSION_KEY] = {
-        "id": secrets.token_urlsafe(9),
-        "token": new_status_token(),
+        "id": secrets.token_urlsafe(18),
         "values": {name: form[name].data for name in VALUES},
         "ticked": [name for name in CHECKBOXES if form[name].data],
         "directors": [list(row) for row in form.director_rows()],
@@ -75,10 +87,10 @@ def pending() -> Pending | None:
     raw = session.get(SESSION_KEY)
     if not isinstance(raw, dict):
         return None
-    token, answers_id = raw.get("token"), raw.get("id")
-    if not (isinstance(token, str) and _TOKEN.match(token) and isinstance(answers_id, str) and _ID.match(answers_id)):
+    answers_id = raw.get("id")
+    if not (isinstance(answers_id, str) and _ID.match(answers_id)):
         return None
-    return Pending(answers_id, token, _formdata(raw))
+    return Pending(answers_id, _formdata(raw))
 
 
 def forget() -> None:

@@ -77,7 +77,9 @@ def check_answers():
 
     answers.forget()
     registration, stored = service.create_registration_once(service.IntakeData(**form.values()), waiting.token)
-    session["submitted"] = {"reference": registration.reference, "token": waiting.token}
+    # The confirmation page finds the registration again from the answers' id: the
+    # status-link token itself is never kept in the session cookie.
+    session["submitted"] = {"reference": registration.reference, "answers_id": waiting.id}
     if not stored:
         current_app.logger.info("registration %s sent again: not stored twice", registration.reference)
         return _already_sent()
@@ -132,13 +134,13 @@ def check(field: str):
 @bp.get("/aanmelden/bevestiging")
 def confirmation():
     submitted = session.get("submitted")
-    if not submitted:
-        return redirect(url_for("intake.new"))
-    registration = service.find_by_token(submitted["token"])
+    answers_id = submitted.get("answers_id") if isinstance(submitted, dict) else None
+    token = answers.status_token(answers_id) if isinstance(answers_id, str) else None
+    registration = service.find_by_token(token) if token else None
     if registration is None:
         session.pop("submitted", None)
         return redirect(url_for("intake.new"))
-    return render_view("intake/confirmation.html", registration=registration, status_url=status_url(submitted["token"]))
+    return render_view("intake/confirmation.html", registration=registration, status_url=status_url(token))
 
 
 @bp.get("/status/<token>")

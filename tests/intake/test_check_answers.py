@@ -212,9 +212,9 @@ def test_altered_answers_go_back_to_the_form_with_errors_and_store_nothing(clien
     assert_nothing_stored()
 
 
-def test_a_session_with_a_broken_token_is_no_answers(client):
+def test_a_session_with_a_broken_answers_id_is_no_answers(client):
     client.post("/aanmelden", data=valid_intake_form())
-    alter_pending(client, lambda a: a.update(token="kort"))
+    alter_pending(client, lambda a: a.update(id="kort"))
     assert client.post(CHECK).headers["Location"].endswith("/aanmelden")
     assert_nothing_stored()
 
@@ -257,3 +257,22 @@ def test_the_confirmation_page_shows_the_status_link_on_the_public_address(app, 
     page = client.get("/aanmelden/bevestiging", headers=forged).get_data(as_text=True)
     assert "evil.example" not in page
     assert f'href="{app.config["BASE_URL"]}/status/' in page
+
+
+def test_the_status_link_token_is_never_in_the_session_cookie(app, client):
+    from flask.sessions import SecureCookieSessionInterface
+
+    from caseapp.models import Registration
+
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    cookies = []
+    client.post("/aanmelden", data=valid_intake_form())
+    cookies.append(client.get_cookie("session").value)
+    client.post("/aanmelden/controleren")
+    cookies.append(client.get_cookie("session").value)
+    page = client.get("/aanmelden/bevestiging").get_data(as_text=True)
+    token = re.search(r"/status/([A-Za-z0-9_-]+)", page).group(1)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == 1
+    for cookie in cookies:
+        assert token not in cookie and token not in str(serializer.loads(cookie))
+    assert client.get(f"/status/{token}").status_code == 200
