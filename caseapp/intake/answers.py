@@ -29,19 +29,12 @@ from werkzeug.datastructures import MultiDict
 
 from ..process import PREREQUISITES
 from .forms import IntakeForm
+from .service import INTAKE_FIELDS
 
 SESSION_KEY = "intake_answers"
-# The answers that are one value each, and the checkboxes (kept as the names ticked).
-VALUES = (
-    "processor_name",
-    "processor_email",
-    "employer_name",
-    "contract_number",
-    "payroll_tax_number",
-    "loket_employer_id",
-    "pay_frequency",
-    "thirteenth_month",
-)
+# The answers that are one value each (the form's fields of the same names as the
+# registration's intake columns), and the checkboxes (kept as the names ticked).
+VALUES = INTAKE_FIELDS
 CHECKBOXES = ("confirm_four_weekly_thirteenth", *(f"prereq_{p.key}" for p in PREREQUISITES))
 _ID = re.compile(r"^[A-Za-z0-9_-]{12,32}$")
 
