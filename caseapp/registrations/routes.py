@@ -225,9 +225,10 @@ def first_exchange_date(change: Change):
 @section_change("waiting")
 def set_waiting(change: Change):
     reason = change.reason("waiting_reason")
+    items = change.chosen("request_items", "waiting_items")
     with transaction():
-        workflow.set_waiting(change.registration, current_user, reason, expected_version=change.version)
-    return change.saved(_("Gemarkeerd als wachtend op de salarisverwerker."), focus="waiting-heading")
+        workflow.set_waiting(change.registration, current_user, reason, items, expected_version=change.version)
+    return change.saved(_("Verzoek verstuurd: wacht op de salarisverwerker."), focus="waiting-heading")
 
 
 @bp.post("/registrations/<int:registration_id>/waiting/clear")

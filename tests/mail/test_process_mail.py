@@ -79,7 +79,8 @@ def test_waiting_and_withdrawal_tell_the_processor_the_reason(app, desk, staff, 
     smtp_server.received.clear()
 
     desk.login(staff["asr"])
-    assert desk.post(rid, "waiting", {"reason": "Rechten ontbreken: Raadplegen HRM"}).status_code == 303
+    request = {"reason": "Rechten ontbreken: Raadplegen HRM", "request_items": "right_hrm"}
+    assert desk.post(rid, "waiting", request).status_code == 303
     assert desk.post(rid, "waiting/clear").status_code == 303
     assert desk.post(rid, "withdraw", {"reason": "Werkgever stapt over naar een andere uitvoerder"}).status_code == 303
     send()
