@@ -31,6 +31,11 @@ class Config:
     # Public base URL used in e-mail links (status link, detail page).
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
+    # The largest request body the app reads: the status page's answer with an
+    # attachment of validators.ATTACHMENT_MAX_BYTES (5 MB) and the form around it.
+    # A larger body is refused (413, in Dutch) before it is read.
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024 + 256 * 1024
+
     # Raamwerkcontractnummers normally start with this; others get a warning.
     CONTRACT_PREFIX = os.environ.get("CONTRACT_PREFIX", "A020")
 
