@@ -116,7 +116,8 @@ class DetailView:
             prerequisite_groups=prerequisite_groups(),
             checks={check.key: check for check in registration.checks},
             prerequisite_count=len(PREREQUISITES),
-            timeline=entries(registration.events),
+            timeline=entries(registration.events, attachments={
+                r.attachment.id for r in registration.requests if r.attachment is not None}),
             today=today_local(),
         )
 

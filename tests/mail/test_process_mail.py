@@ -7,21 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 
 from caseapp.dates import today_local
 from caseapp.process import PREREQUISITE_KEYS
-from tests.registrations.conftest import Desk, fresh
-
-
-@pytest.fixture()
-def desk(client, auth):
-    return Desk(client, auth)
-
-
-@pytest.fixture()
-def staff(app, make_user):
-    return {role: make_user(role) for role in ("asr", "keylane")}
+from tests.registrations.conftest import fresh
 
 
 def _to_setup(desk, staff, rid):
