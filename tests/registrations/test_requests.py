@@ -204,6 +204,17 @@ def test_only_the_team_that_owns_the_step_asks_again(desk, staff, answered):
     assert len(requests_of(rid)) == 1
 
 
+def test_the_answer_badge_stays_until_staff_act(desk, staff, answered):
+    rid = answered
+    desk.login(staff["keylane"])
+    assert "Antwoord ontvangen" in desk.client.get("/board").get_data(as_text=True)
+    desk.client.get(f"/registrations/{rid}")  # reading it is not acting on it
+    assert "Antwoord ontvangen" in desk.client.get("/board").get_data(as_text=True)
+    assert desk.post(rid, "checks/right_hrm", {"ticked": "1"}, htmx=True).status_code == 200
+    assert fresh(rid).answer_received_at is None
+    assert "Antwoord ontvangen" not in desk.client.get("/board").get_data(as_text=True)
+
+
 def test_requests_and_answers_go_through_the_workflow_as_the_ball_replay_sees_them(make_registration, staff):
     """The processor's answer ends the wait as the clocks replay it (caseapp.insight.clocks)."""
     from caseapp.insight.clocks import ball_since_after
