@@ -66,7 +66,12 @@ def record_event(
 
     `at` (naive UTC) is the moment of the change it records, when the change
     stamped the registration with it too; otherwise the time of the insert.
+
+    A change by a staff member is the team acting: a processor's answer they
+    had not acted on yet (registration.answer_received_at) is no longer news.
     """
+    if actor is not None and registration.answer_received_at is not None:
+        registration.answer_received_at = None
     event = Event(
         registration=registration,
         kind=kind,

@@ -20,9 +20,13 @@ import holidays
 from dateutil.easter import easter as easter_sunday
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+# The years a date typed into this desk can mean: year 1 or 9999 is a typing error,
+# and breaks time-zone conversion and date arithmetic.
+PLAUSIBLE_YEARS = range(1900, 2101)
 
 __all__ = [
     "AMSTERDAM",
+    "PLAUSIBLE_YEARS",
     "add_working_days",
     "dutch_holidays",
     "easter_sunday",

@@ -21,6 +21,8 @@ from .models import (
     ContactLogEntry,
     Event,
     PolicyRecord,
+    ProcessorRequest,
+    ProcessorRequestItem,
     Registration,
     User,
 )
@@ -48,6 +50,8 @@ EMPLOYERS = [
     "Webshop Fietsonderdelen", "Notariskantoor Hendriks", "Schoonmaakbedrijf Glans", "Dierenkliniek West",
     "Uitgeverij Papier", "Zorgboerderij De Hoeve", "Makelaardij Dekker", "Loodgieter Brouwer",
 ]
+# What a waiting demo registration asks of the processor.
+DEMO_REQUEST_ITEMS = ("right_hrm", "right_variable_data")
 # (step, waiting, withdrawn) for each demo registration, so every column has cards.
 PLAN = (
     [("received", False, False)] * 5
@@ -142,8 +146,14 @@ def demo_data_command(seed: int) -> None:
         if waiting:
             registration.waiting_reason = "Rechten ontbreken: Raadplegen HRM en Raadplegen variabele gegevens."
             registration.waiting_since = clock.after(2, 48)
-            _event(registration.waiting_since, registration, "waiting_set", keylane if step == "setup" else asr,
-                   reason=registration.waiting_reason)
+            asker = keylane if step == "setup" else asr
+            db.session.add(ProcessorRequest(
+                registration=registration, message=registration.waiting_reason, opened_by_id=asker.id,
+                opened_at=registration.waiting_since,
+                items=[ProcessorRequestItem(key=key, position=n) for n, key in enumerate(DEMO_REQUEST_ITEMS)],
+            ))
+            _event(registration.waiting_since, registration, "waiting_set", asker, reason=registration.waiting_reason,
+                   items=list(DEMO_REQUEST_ITEMS))
         if withdrawn:
             registration.withdrawn_reason = "Werkgever is overgestapt naar een andere pensioenuitvoerder."
             registration.withdrawn_at = clock.after(24, 96)

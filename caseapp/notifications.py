@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .models import Registration
+from .models import ProcessorRequest, Registration
 from .outbox import messages
 
 
@@ -28,8 +28,14 @@ def withdrawn(registration: Registration, reason: str) -> None:
     messages.queue_withdrawn(registration, reason)
 
 
-def waiting_on_processor(registration: Registration, reason: str) -> None:
-    messages.queue_waiting_on_processor(registration, reason)
+def waiting_on_processor(registration: Registration, request: ProcessorRequest, reopened: bool = False) -> None:
+    """The processor hears what the team asks, item by item (again, when an answer was not enough)."""
+    messages.queue_waiting_on_processor(registration, request.message, items=request.item_keys, reopened=reopened)
+
+
+def request_answered(registration: Registration, request: ProcessorRequest) -> None:
+    """The team that owns the step hears that the processor answered its request."""
+    messages.queue_request_answered(registration, request)
 
 
 def first_exchange_date_set(registration: Registration) -> None:

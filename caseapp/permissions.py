@@ -47,6 +47,9 @@ class Subject(Protocol):
     @property
     def is_withdrawn(self) -> bool: ...
 
+    @property
+    def is_waiting(self) -> bool: ...
+
 
 class Actor(Protocol):
     id: int
@@ -78,6 +81,8 @@ OWNER_REFUSAL = _l("Deze stap is van %(team)s; u kunt hem niet wijzigen.")
 RULES: dict[str, Rule] = {
     # The app
     "view": Rule(ROLES),
+    # What a processor attached to an answer: every staff member, nobody else.
+    "download_attachment": Rule(ROLES),
     "manage_outbox": Rule(()),
     # Intake data and policy records: a.s.r.
     "edit_intake": Rule(("asr",), _l("Alleen a.s.r. kan de aanmeldgegevens wijzigen."), when=_open),
@@ -101,6 +106,8 @@ RULES: dict[str, Rule] = {
     # The team that owns the step
     "set_waiting": Rule((), OWNER_REFUSAL, owner=True, when=_in_process),
     "clear_waiting": Rule((), OWNER_REFUSAL, owner=True),
+    # The answer was not enough: ask the same again (workflow.reopen_request needs an answered request).
+    "reopen_request": Rule((), OWNER_REFUSAL, owner=True, when=lambda r: _in_process(r) and not r.is_waiting),
     "advance": Rule((), OWNER_REFUSAL, owner=True, when=lambda r: _in_process(r) and next_step(r.step) is not None),
     "move_back": Rule((), OWNER_REFUSAL, owner=True, when=lambda r: _in_process(r) and previous_step(r.step) is not None),
     # Withdrawal: a.s.r.

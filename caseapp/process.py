@@ -36,7 +36,12 @@ class Labelled(StrEnum):
     @classmethod
     def check(cls, column: str) -> str:
         """The SQL of a CHECK constraint that allows exactly these values in `column`."""
-        return f"{column} IN ({', '.join(repr(value) for value in cls.values())})"
+        return check_in(column, cls.values())
+
+
+def check_in(column: str, values: tuple[str, ...]) -> str:
+    """The SQL of a CHECK constraint that allows exactly `values` in `column`."""
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
 
 
 # ---------------------------------------------------------------------------
@@ -176,6 +181,23 @@ class Prerequisite:
     group: str  # "user" (the Loket.nl user) or "right" (a right of that user)
     label: Any
     help: Any
+    # When the team asks the processor to fix it (a request item): the standard
+    # text the team's message starts from, and where in Loket.nl to fix it.
+    request_text: Any = None
+    instruction: Any = None
+
+
+def _right(key: str, label: Any, help: Any) -> Prerequisite:
+    """One of the six rights: the same request text and instruction for each."""
+    return Prerequisite(
+        key, "right", label, help,
+        request_text=_l("Het recht ‘%(right)s’ ontbreekt bij de Loket.nl-gebruiker voor de koppeling.", right=label),
+        instruction=_l(
+            "Open in Loket.nl de gebruiker voor de koppeling (Beheer → Gebruikers, klik op de gebruiker) en "
+            "bekijk zijn rechten. Staat ‘%(right)s’ er niet bij en kunt u het niet zelf toekennen, vraag het "
+            "dan aan bij de helpdesk van Loket.nl.", right=label,
+        ),
+    )
 
 
 PREREQUISITES: tuple[Prerequisite, ...] = (
@@ -187,18 +209,35 @@ PREREQUISITES: tuple[Prerequisite, ...] = (
             "Maak een nieuwe gebruiker van het type standaard aan. Een webservicegebruiker werkt "
             "niet voor deze koppeling."
         ),
+        request_text=_l("De gebruiker voor de koppeling is een webservicegebruiker; de koppeling werkt alleen met "
+                        "een standaardgebruiker."),
+        instruction=_l(
+            "Maak in Loket.nl onder Beheer → Gebruikers een nieuwe gebruiker aan en kies als soort gebruiker "
+            "‘standaard’, niet ‘webservicegebruiker’. Een bestaande gebruiker wisselt niet van soort."
+        ),
     ),
     Prerequisite(
         "dedicated_user",
         "user",
         _l("Alleen voor deze koppeling"),
         _l("De gebruiker wordt alleen voor de salariskoppeling met a.s.r. gebruikt, voor niets anders."),
+        request_text=_l("De gebruiker voor de koppeling wordt ook voor ander werk gebruikt; de koppeling heeft een "
+                        "eigen gebruiker nodig."),
+        instruction=_l(
+            "Maak onder Beheer → Gebruikers een aparte standaardgebruiker aan die alleen voor deze koppeling "
+            "wordt gebruikt. Log met die gebruiker niet in voor ander werk."
+        ),
     ),
     Prerequisite(
         "active_user",
         "user",
         _l("Gebruiker is actief"),
         _l("De gebruiker is actief en niet geblokkeerd."),
+        request_text=_l("De gebruiker voor de koppeling is geblokkeerd of niet actief."),
+        instruction=_l(
+            "Zoek de gebruiker op onder Beheer → Gebruikers en controleer of hij actief is. Is hij geblokkeerd, "
+            "deblokkeer hem dan, of vraag dat aan de beheerder van uw Loket.nl-omgeving."
+        ),
     ),
     Prerequisite(
         "employer_access",
@@ -208,40 +247,39 @@ PREREQUISITES: tuple[Prerequisite, ...] = (
             "De gebruiker heeft toegang tot de werkgever(s), via een team of rechtstreeks bij de "
             "werkgever."
         ),
+        request_text=_l("De gebruiker voor de koppeling heeft nog geen toegang tot de werkgever."),
+        instruction=_l(
+            "Open de gebruiker onder Beheer → Gebruikers en geef hem toegang tot de werkgever: voeg hem toe aan "
+            "een team waarin de werkgever zit, of geef hem rechtstreeks toegang bij de werkgever."
+        ),
     ),
-    Prerequisite(
+    _right(
         "right_bsn",
-        "right",
         _l("Beheren en raadplegen BSN"),
         _l("Nodig om medewerkers bij a.s.r. aan de juiste persoon te koppelen."),
     ),
-    Prerequisite(
+    _right(
         "right_rewards",
-        "right",
         _l("Raadplegen beloningen"),
         _l("Nodig voor de loongegevens waarop de pensioenpremie is gebaseerd."),
     ),
-    Prerequisite(
+    _right(
         "right_employments",
-        "right",
         _l("Raadplegen dienstverbanden"),
         _l("Nodig voor begin- en einddatum en de aard van het dienstverband."),
     ),
-    Prerequisite(
+    _right(
         "right_hrm",
-        "right",
         _l("Raadplegen HRM"),
         _l("Nodig voor de persoonsgegevens van de medewerkers."),
     ),
-    Prerequisite(
+    _right(
         "right_payroll_output",
-        "right",
         _l("Raadplegen loonoutput beperkt"),
         _l("Nodig voor de uitkomsten van de salarisverwerking."),
     ),
-    Prerequisite(
+    _right(
         "right_variable_data",
-        "right",
         _l("Raadplegen variabele gegevens"),
         _l("Nodig voor variabele gegevens per periode, zoals uren en toeslagen."),
     ),
@@ -256,6 +294,69 @@ def prerequisite_groups() -> list[tuple[str, Any, list[Prerequisite]]]:
         ("user", _l("De Loket.nl-gebruiker"), [p for p in PREREQUISITES if p.group == "user"]),
         ("right", _l("De zes rechten"), [p for p in PREREQUISITES if p.group == "right"]),
     ]
+
+
+# ---------------------------------------------------------------------------
+# Requests to the processor: while a registration waits on the processor, the
+# team asks for one or more items (a prerequisite of step 1 that is not right,
+# or something else), and the processor answers on the status page.
+# ---------------------------------------------------------------------------
+
+# Missing rights are requested from the Loket.nl helpdesk, which explains them in this article.
+LOKET_HELPDESK_EMAIL = "api@loket.nl"
+LOKET_HELPDESK_ARTICLE = _l("Handleiding REST API koppeling")
+LOKET_HELPDESK_ARTICLE_URL = "https://helpdesk.loket.nl/hc/nl/articles/360010294760"
+# What the helpdesk needs in that e-mail.
+LOKET_HELPDESK_NEEDS = _l(
+    "Vermeld in uw e-mail de naam van de gebruiker voor de koppeling, de naam en de Werkgever ID van de "
+    "werkgever, welk recht ontbreekt en dat het om de salariskoppeling met a.s.r. gaat."
+)
+
+
+@dataclass(frozen=True)
+class RequestItem:
+    """What the team can ask the processor to arrange: `key` is stored with the request."""
+
+    key: str
+    label: Any
+    request_text: Any  # the standard text for the team's message
+    instruction: Any  # what the processor does in Loket.nl (None: the message says it all)
+    helpdesk: bool  # a right: the Loket.nl helpdesk can grant it
+
+
+OTHER_ITEM = "other"
+REQUEST_ITEMS: tuple[RequestItem, ...] = (
+    *(RequestItem(p.key, p.label, p.request_text, p.instruction, p.group == "right") for p in PREREQUISITES),
+    RequestItem(OTHER_ITEM, _l("Iets anders"), None, None, False),
+)
+REQUEST_ITEM_KEYS = tuple(item.key for item in REQUEST_ITEMS)
+_REQUEST_ITEMS_BY_KEY = {item.key: item for item in REQUEST_ITEMS}
+# The message a request starts from before any item is ticked (and without JavaScript).
+REQUEST_MESSAGE_DEFAULT = _l(
+    "Wilt u de punten hieronder in Loket.nl regelen? Op uw statuspagina staat per punt hoe dat gaat. "
+    "Laat het ons daar weten als het geregeld is, of als u een vraag heeft."
+)
+
+
+def request_item(key: str) -> RequestItem:
+    """The item stored as `key`; a key no longer in the list reads as itself."""
+    return _REQUEST_ITEMS_BY_KEY.get(key) or RequestItem(key, key, None, None, False)
+
+
+def request_item_groups() -> list[tuple[str, Any, list[RequestItem]]]:
+    """The items as the request form groups them: the user, its rights, something else."""
+    groups = [(group, label, [request_item(p.key) for p in members]) for group, label, members in prerequisite_groups()]
+    return [*groups, ("other", _l("Overig"), [request_item(OTHER_ITEM)])]
+
+
+class Answer(Labelled):
+    """The processor's answer to a request."""
+
+    DONE = "done", _l("Geregeld")
+    QUESTION = "question", _l("Ik heb een vraag")
+
+
+ANSWER_LABELS = Answer.labels()
 
 
 # What happens after a submission, as the confirmation page and mail tell it.

@@ -11,9 +11,11 @@ kept     reference, step and step dates, created/realised/live/withdrawn dates, 
 cleared  processor name and e-mail, employer name, payroll tax number, Werkgever ID,
          contract number (it identifies the employer's contract at a.s.r.), the
          waiting and withdrawal reasons (free text), the DGAs (deleted; their number
-         is recorded), policy numbers and notes, contact names and summaries,
-         personal values inside events, the subject, body, recipient and last error
-         of the registration's e-mails; the status link stops working
+         is recorded), policy numbers and notes, contact names and summaries, the
+         messages of the team's requests and the comments of the processor's answers
+         (the requests' items, answers and dates are kept), the answers' attachments
+         (deleted), personal values inside events, the subject, body, recipient and
+         last error of the registration's e-mails; the status link stops working
 
 Each purge records a `personal_data_purged` event with the counts and sets
 `anonymised_at`, which also makes the purge idempotent. The audit trail is
@@ -39,14 +41,16 @@ from .changes import record_event
 from .dates import utcnow
 from .extensions import db
 from .models import (
+    Attachment,
     ContactLogEntry,
     Event,
     OutboxMessage,
     PolicyRecord,
+    ProcessorRequest,
     Registration,
     hash_token,
 )
-from .process import PREREQUISITE_KEYS, ROLES, STEPS, ContactChannel
+from .process import REQUEST_ITEM_KEYS, ROLES, STEPS, Answer, ContactChannel
 
 REMOVED = "[verwijderd]"
 PURGED_EVENT = "personal_data_purged"
@@ -111,8 +115,10 @@ def purge_registration(registration_id: int, older_than_months: int) -> bool:
     personal = _personal_values(registration)
     counts = {
         "directors": _delete_directors(registration),
-        "policies": _clear_policies(registration),
-        "contacts": _clear_contacts(registration),
+        "policies": _blank(PolicyRecord, registration, policy_number="", note=None),
+        "contacts": _blank(ContactLogEntry, registration, with_whom="", summary=""),
+        "requests": _blank(ProcessorRequest, registration, message="", answer_comment=None),
+        "attachments": _delete_attachments(registration),
         "events": _scrub_events(registration, personal),
         "messages": _clear_messages(registration),
     }
@@ -154,21 +160,15 @@ def _delete_directors(registration: Registration) -> int:
     return count
 
 
-def _clear_policies(registration: Registration) -> int:
-    result = db.session.execute(
-        sa.update(PolicyRecord)
-        .where(PolicyRecord.registration_id == registration.id)
-        .values(policy_number="", note=None)
-    )
+def _blank(model: Any, registration: Registration, **values: Any) -> int:
+    """Overwrite `values` in the registration's rows of `model`; returns how many rows."""
+    result = db.session.execute(sa.update(model).where(model.registration_id == registration.id).values(**values))
     return result.rowcount
 
 
-def _clear_contacts(registration: Registration) -> int:
-    result = db.session.execute(
-        sa.update(ContactLogEntry)
-        .where(ContactLogEntry.registration_id == registration.id)
-        .values(with_whom="", summary="")
-    )
+def _delete_attachments(registration: Registration) -> int:
+    requests = sa.select(ProcessorRequest.id).where(ProcessorRequest.registration_id == registration.id)
+    result = db.session.execute(sa.delete(Attachment).where(Attachment.request_id.in_(requests)))
     return result.rowcount
 
 
@@ -214,7 +214,8 @@ def _vocabulary() -> frozenset[str]:
         column.name for table in db.metadata.sorted_tables for column in table.columns
     }
     return frozenset(
-        set(STEPS) | set(PREREQUISITE_KEYS) | set(ContactChannel.values()) | set(ROLES) | column_names
+        set(STEPS) | set(REQUEST_ITEM_KEYS) | set(Answer.values()) | set(ContactChannel.values()) | set(ROLES)
+        | column_names
         | {"monthly", "four_weekly", "yes", "no", "processor", "system", "queued", "sent", "failed", REMOVED}
     )
 

@@ -7,15 +7,18 @@ caseapp.permissions', the e-mail a transition queues is caseapp.notifications'.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
+import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from . import notifications, permissions
+from . import notifications, permissions, validators
 from .changes import WorkflowError, check_version, record_event, require_open
 from .dates import today_local, utcnow
-from .models import Registration, User
-from .process import KEYLANE_STEPS, PREREQUISITES, next_step, party_for, previous_step
+from .extensions import db
+from .models import Attachment, ProcessorRequest, ProcessorRequestItem, Registration, User
+from .process import ANSWER_LABELS, KEYLANE_STEPS, PREREQUISITES, next_step, party_for, previous_step
 
 # ---------------------------------------------------------------------------
 # Transitions. Every change: checks the role and the guard on the server,
@@ -170,30 +173,162 @@ def reopen(registration: Registration, actor: User, expected_version: int | None
     _pass_ball(registration, party, now)
 
 
-def set_waiting(registration: Registration, actor: User, reason: str, expected_version: int | None = None) -> None:
-    """Flag that the processor has to act; pauses the owning team's clock."""
+# ---------------------------------------------------------------------------
+# Waiting on the processor: a request (what the team asks, item by item) and
+# the processor's answer. registration.waiting_reason/waiting_since are set and
+# cleared with the request, so what reads them (the board, the clocks, the
+# digest) sees the same as before requests existed.
+# ---------------------------------------------------------------------------
+
+
+class RequestClosed(WorkflowError):
+    """An answer to a request that is no longer open (answered in another tab,
+    stopped by the team, or replaced by a new one). Nothing is stored."""
+
+    status_code = 409
+
+
+class AnswerAlreadyReceived(RequestClosed):
+    """The same answer again (a double submit): it was stored the first time."""
+
+
+def set_waiting(
+    registration: Registration, actor: User, reason: str, items: Iterable[str], expected_version: int | None = None
+) -> ProcessorRequest:
+    """Ask the processor for `items` (prerequisite keys or "other", at least one)
+    with the message `reason`; pauses the owning team's clock until the answer."""
     check_version(registration, expected_version)
     require_open(registration)
     permissions.require(actor, "set_waiting", registration)
-    reason = _reason(reason, _l("Geef aan waarop u wacht, bijvoorbeeld ‘rechten ontbreken’."))
-    party, now = ball_party(registration), utcnow()
-    registration.waiting_reason = reason
-    registration.waiting_since = now
-    _pass_ball(registration, party, now)
-    record_event(registration, "waiting_set", actor=actor, at=now, reason=reason)
-    notifications.waiting_on_processor(registration, reason)
+    if registration.is_waiting:
+        raise WorkflowError(str(_l("Deze aanmelding wacht al op de salarisverwerker: er staat één verzoek tegelijk "
+                                   "open.")))
+    try:
+        message, keys = validators.request_message(reason), validators.request_items(items)
+    except validators.InvalidValue as error:
+        raise WorkflowError(str(error)) from None
+    return _wait_for(registration, actor, message, keys)
+
+
+def reopen_request(registration: Registration, actor: User, expected_version: int | None = None) -> ProcessorRequest:
+    """The answer was not enough: ask the same again (a new request with the same
+    items and message), and wait on the processor again."""
+    check_version(registration, expected_version)
+    require_open(registration)
+    permissions.require(actor, "reopen_request", registration)
+    if registration.is_waiting:
+        raise WorkflowError(str(_l("Deze aanmelding wacht al op de salarisverwerker.")))
+    latest = _find_request(registration)
+    if latest is None or not latest.is_answered:
+        raise WorkflowError(str(_l("Er is geen beantwoord verzoek om opnieuw uit te zetten.")))
+    return _wait_for(registration, actor, latest.message, latest.item_keys, reopened_from=latest.id)
 
 
 def clear_waiting(registration: Registration, actor: User, expected_version: int | None = None) -> None:
+    """The team stops waiting (without an answer): the open request is closed."""
     check_version(registration, expected_version)
     permissions.require(actor, "clear_waiting", registration)
     if not registration.is_waiting:
         raise WorkflowError(str(_l("Deze aanmelding wacht niet op de salarisverwerker.")))
     party, now = ball_party(registration), utcnow()
-    record_event(registration, "waiting_cleared", actor=actor, at=now, reason=registration.waiting_reason)
+    request = _find_request(registration, open_only=True)
+    if request is not None:
+        request.closed_at, request.closed_by_id = now, actor.id
+    record_event(registration, "waiting_cleared", actor=actor, at=now, reason=registration.waiting_reason,
+                 **({"request_id": request.id} if request is not None else {}))
     registration.waiting_reason = None
     registration.waiting_since = None
     _pass_ball(registration, party, now)
+
+
+def answer_request(
+    registration: Registration,
+    answer: str,
+    comment: str | None = None,
+    upload: validators.Upload | None = None,
+    request_id: int | None = None,
+) -> ProcessorRequest:
+    """The processor answers the open request (`request_id`: the one their page
+    showed) on the status page: the request closes, the wait ends, the ball goes
+    back to the team that owns the step, and that team gets an e-mail.
+
+    Raises AnswerAlreadyReceived for the same answer sent twice, RequestClosed
+    when the request was closed in the meantime; nothing is stored then."""
+    if registration.is_withdrawn:
+        raise WorkflowError(str(_l("Deze aanmelding is ingetrokken. Een antwoord is niet meer nodig.")))
+    comment = comment or None
+    request = _find_request(registration, open_only=True)
+    if request is None or (request_id is not None and request.id != request_id):
+        _refuse_closed(registration, answer, comment, upload, request_id)
+    if answer not in ANSWER_LABELS:
+        raise WorkflowError(str(_l("Kies ‘Geregeld’ of ‘Ik heb een vraag’.")))
+    party, now = ball_party(registration), utcnow()
+    request.answer, request.answer_comment = answer, comment
+    request.answered_at = request.closed_at = now
+    if upload is not None:
+        request.attachment = Attachment(filename=upload.filename, content_type=upload.content_type,
+                                        size=len(upload.data), sha256=upload.sha256, data=upload.data)
+    registration.waiting_reason = None
+    registration.waiting_since = None
+    registration.answer_received_at = now
+    _pass_ball(registration, party, now)
+    db.session.flush()  # for the attachment's id in the event
+    attachment = request.attachment
+    record_event(
+        registration, "request_answered", actor_label="processor", at=now, request_id=request.id, answer=answer,
+        comment=comment, attachment_id=attachment.id if attachment else None,
+        attachment=attachment.filename if attachment else None,
+    )
+    notifications.request_answered(registration, request)
+    return request
+
+
+def _wait_for(registration: Registration, actor: User, message: str, keys: list[str], **data: Any) -> ProcessorRequest:
+    party, now = ball_party(registration), utcnow()
+    request = ProcessorRequest(
+        registration_id=registration.id, message=message, opened_by_id=actor.id, opened_at=now,
+        items=[ProcessorRequestItem(key=key, position=index) for index, key in enumerate(keys)],
+    )
+    db.session.add(request)
+    registration.waiting_reason = validators.one_line(message, 500)
+    registration.waiting_since = now
+    _pass_ball(registration, party, now)
+    db.session.flush()  # for the request's id in the event
+    record_event(registration, "waiting_set", actor=actor, at=now, reason=message, items=keys, request_id=request.id,
+                 **data)
+    notifications.waiting_on_processor(registration, request, reopened="reopened_from" in data)
+    return request
+
+
+def _find_request(registration: Registration, open_only: bool = False, request_id: int | None = None):
+    """The registration's open request, the one with `request_id`, or its newest; with items and attachment."""
+    query = (
+        sa.select(ProcessorRequest)
+        .where(ProcessorRequest.registration_id == registration.id)
+        .options(so.selectinload(ProcessorRequest.items), so.joinedload(ProcessorRequest.attachment))
+        .order_by(ProcessorRequest.id.desc())
+        .limit(1)
+    )
+    if open_only:
+        query = query.where(ProcessorRequest.closed_at.is_(None))
+    if request_id is not None:
+        query = query.where(ProcessorRequest.id == request_id)
+    return db.session.scalar(query)
+
+
+def _refuse_closed(registration, answer, comment, upload, request_id) -> None:
+    """Why an answer finds no open request: it was already received, or the request was closed."""
+    answered = _find_request(registration, request_id=request_id)
+    if answered is not None and answered.is_answered:
+        same_file = (answered.attachment.sha256 if answered.attachment else None) == (upload.sha256 if upload else None)
+        if (answered.answer, answered.answer_comment) == (answer, comment) and same_file:
+            raise AnswerAlreadyReceived(str(_l("Uw antwoord was al ontvangen en is één keer opgeslagen. U hoeft "
+                                               "niets meer te doen.")))
+    if _find_request(registration, open_only=True) is not None:
+        raise RequestClosed(str(_l("Dit verzoek is intussen vervangen door een nieuw verzoek. Uw antwoord is niet "
+                                   "opgeslagen: lees het nieuwe verzoek hieronder en antwoord daarop.")))
+    raise RequestClosed(str(_l("Er staat geen verzoek meer open: het is al beantwoord of afgesloten. Uw antwoord "
+                               "is niet opgeslagen.")))
 
 
 def assign(registration: Registration, actor: User, assignee: User | None, expected_version: int | None = None) -> None:

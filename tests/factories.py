@@ -236,3 +236,26 @@ def make_history(make_registration):
         return registration
 
     return _make
+
+
+# ---------------------------------------------------------------------------
+# Requests to the processor, and the files a processor attaches to an answer
+# ---------------------------------------------------------------------------
+
+# The first bytes are what makes a file a PNG (or a PDF); the rest is filler.
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+PDF = b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 20
+
+
+def ask_processor(registration_id: int, actor: User, items=("right_hrm", "standard_user"),
+                  message: str = "Wilt u dit in Loket.nl regelen?"):
+    """The team asks the processor for `items` (workflow.set_waiting, committed); returns the request's id."""
+    from caseapp import workflow
+    from caseapp.changes import transaction
+    from caseapp.models import Registration
+
+    db.session.expire_all()
+    with transaction():
+        request = workflow.set_waiting(db.session.get(Registration, registration_id), actor, message, list(items))
+        request_id = request.id
+    return request_id

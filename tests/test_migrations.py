@@ -162,3 +162,36 @@ def test_0008_fills_ball_since_from_each_registrations_event_trail(migration_app
     assert found[without_trail] == t0 + 6 * day  # no trail: the team since its step began
     assert found[resumed] == t0 + 2 * day  # a.s.r. again since the wait ended, not since the step began
     assert found[withdrawn] is None  # nobody has to act while withdrawn
+
+
+def test_0010_gives_every_wait_begun_before_it_an_open_request(migration_app):
+    from datetime import datetime
+
+    upgrade(revision="0008_ball_since")
+    t0 = datetime(2026, 3, 2, 9, 0)
+    metadata = sa.MetaData()
+    with db.engine.begin() as connection:
+        registration = sa.Table("registration", metadata, autoload_with=connection)
+
+        def add(reference: str, **columns) -> int:
+            row = dict(
+                reference=reference, processor_name="Salarisbureau", processor_email="a@example.nl",
+                employer_name="Werkgever", contract_number="A0201234567", payroll_tax_number="123456782L01",
+                loket_employer_id="b14acd0d-75d7-4fc8-8b22-4a3924585cab", pay_frequency="monthly",
+                thirteenth_month=False, prerequisites_confirmed_at=t0, contract_prefix_warning=False,
+                possible_duplicate=False, intake_checked=False, step="setup", step_entered_at=t0,
+                status_token_hash=reference.ljust(64, "0"), version=1, created_at=t0, updated_at=t0, **columns,
+            )
+            return connection.execute(sa.insert(registration).values(row)).inserted_primary_key[0]
+
+        waiting = add("AW-1", waiting_since=t0, waiting_reason="Rechten ontbreken")
+        add("AW-2")
+    upgrade()
+    with db.engine.connect() as connection:
+        requests = connection.execute(sa.text(
+            "SELECT r.registration_id, r.message, r.opened_at, r.closed_at, i.key FROM processor_request r "
+            "JOIN processor_request_item i ON i.request_id = r.id")).all()
+    assert len(requests) == 1
+    [(registration_id, message, opened_at, closed_at, key)] = requests
+    assert (registration_id, message, closed_at, key) == (waiting, "Rechten ontbreken", None, "other")
+    assert str(opened_at).startswith("2026-03-02 09:00")

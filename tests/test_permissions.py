@@ -27,11 +27,13 @@ class Person:
 class Reg:
     step: str
     is_withdrawn: bool = False
+    is_waiting: bool = False
 
 
 # action -> (roles allowed on an a.s.r. step (`policy`), roles allowed on a Keylane step (`setup`))
 WHO = {
     "view": (ALL, ALL),
+    "download_attachment": (ALL, ALL),
     "manage_outbox": ({"admin"}, {"admin"}),
     "edit_intake": (ASR, ASR),
     "check_intake": (ASR, ASR),
@@ -44,6 +46,7 @@ WHO = {
     "assign": (ASR, ALL),
     "set_waiting": (ASR, KEYLANE),
     "clear_waiting": (ASR, KEYLANE),
+    "reopen_request": (ASR, KEYLANE),
     "advance": (ASR, KEYLANE),
     "move_back": (ASR, KEYLANE),
     "withdraw": (ASR, ASR),
@@ -90,6 +93,10 @@ STATES = [
     ("set_first_exchange_date", Reg("setup", is_withdrawn=True), False),
     ("set_waiting", Reg("live"), False),
     ("set_waiting", Reg("setup", is_withdrawn=True), False),
+    ("reopen_request", Reg("setup"), True),
+    ("reopen_request", Reg("setup", is_waiting=True), False),  # already waiting: nothing to reopen
+    ("reopen_request", Reg("setup", is_withdrawn=True), False),
+    ("reopen_request", Reg("live"), False),
     ("advance", Reg("live"), False),
     ("advance", Reg("realised"), True),
     ("move_back", Reg("received"), False),

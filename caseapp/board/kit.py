@@ -91,6 +91,7 @@ class CardKit:
         self.withdrawn = _("Ingetrokken")
         self.duplicate = _("Mogelijk dubbel")
         self.waiting = _("Wacht op salarisverwerker")
+        self.answer_received = _("Antwoord ontvangen")
         self.no_prefix_contract = _("Geen %(prefix)s-contract", prefix=current_app.config["CONTRACT_PREFIX"])
         self.dga = _("DGA")
         self.back = _("Terug")

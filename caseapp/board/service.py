@@ -98,6 +98,8 @@ class Card(NamedTuple):
     waiting_reason: Optional[str]
     is_waiting: bool
     is_withdrawn: bool
+    # The processor answered the team's request and no staff member has acted since.
+    answer_received: bool
     # The Dutch date the card entered its step, and whole days since then.
     entered_on: date
     days_in_step: int
@@ -133,7 +135,8 @@ class Card(NamedTuple):
     @property
     def has_badges(self) -> bool:
         return (
-            self.is_withdrawn or self.possible_duplicate or self.is_waiting or self.contract_prefix_warning or self.has_dga
+            self.is_withdrawn or self.possible_duplicate or self.is_waiting or self.answer_received
+            or self.contract_prefix_warning or self.has_dga
         )
 
 
@@ -189,6 +192,7 @@ _CARD_COLUMNS = (
     Registration.waiting_since,
     Registration.withdrawn_at,
     Registration.ball_since,
+    Registration.answer_received_at,
 )
 
 
@@ -270,6 +274,7 @@ def _card(row: sa.Row, today: date, insight: Insight) -> Card:
         has_dga=bool(row.has_dga),
         is_waiting=row.waiting_since is not None,
         is_withdrawn=row.withdrawn_at is not None,
+        answer_received=row.answer_received_at is not None,
         entered_on=entered_on,
         days_in_step=max((today - entered_on).days, 0),
         ball_party=insight.clock.active_party,

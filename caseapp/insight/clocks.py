@@ -11,7 +11,8 @@ Time is attributed to the party that has to act:
 - a.s.r. while the step is `received` or `policy`,
 - Keylane while the step is `setup` or `realised`,
 - the processor while the registration waits on the processor
-  (`waiting_set` .. `waiting_cleared`; this pauses the owning team's clock),
+  (`waiting_set` .. `waiting_cleared` or the processor's `request_answered`;
+  this pauses the owning team's clock),
 - nobody while withdrawn (`withdrawn` .. `reopened`) or once `live`.
 
 Per-step time is wall-clock time in the step, waiting included, withdrawn
@@ -38,7 +39,10 @@ from ..process import OPEN_STEPS, STEPS, party_for
 
 PARTIES = ("asr", "keylane", "processor")
 # The kinds that move the ball; other events (assigned, contact_logged, ...) do not.
-CLOCK_EVENT_KINDS = ("submitted", "step_changed", "waiting_set", "waiting_cleared", "withdrawn", "reopened")
+# The processor's answer to a request (`request_answered`) ends the wait as `waiting_cleared` does.
+CLOCK_EVENT_KINDS = (
+    "submitted", "step_changed", "waiting_set", "waiting_cleared", "request_answered", "withdrawn", "reopened",
+)
 
 EventRow = tuple[datetime, str, Optional[Mapping[str, Any]]]
 ZERO = timedelta(0)
@@ -206,7 +210,7 @@ def _replay(rows: Iterable[tuple], now: datetime) -> Timeline:
                 first_entered.setdefault(step, at)
         elif kind == "waiting_set":
             waiting = True
-        elif kind == "waiting_cleared":
+        elif kind in ("waiting_cleared", "request_answered"):
             waiting = False
         elif kind == "withdrawn":
             withdrawn = True

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from ..dates import PLAUSIBLE_YEARS
 from ..extensions import db
 from ..models import Registration
 from ..process import STEP_LABELS, STEPS, TEAM_LABELS
@@ -45,9 +46,10 @@ def _parse_date(raw: str) -> Optional[date]:
     raw = raw.strip()
     for parse in (date.fromisoformat, lambda s: datetime.strptime(s, "%d-%m-%Y").date()):
         try:
-            return parse(raw)
+            day = parse(raw)
         except ValueError:
             continue
+        return day if day.year in PLAUSIBLE_YEARS else None
     return None
 
 

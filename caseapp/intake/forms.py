@@ -8,21 +8,24 @@ from typing import Any, Callable
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import (
     BooleanField,
     Field,
     FieldList,
     Form,
     FormField,
+    HiddenField,
     RadioField,
     SelectChoice,
     StringField,
+    TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, InputRequired, ValidationError
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
 
 from .. import validators
-from ..process import PREREQUISITES, PayFrequency
+from ..process import PREREQUISITES, Answer, PayFrequency
 
 PAY_FREQUENCIES = [SelectChoice(value, label) for value, label in PayFrequency.labels().items()]
 YES_NO = [SelectChoice("yes", _l("Ja")), SelectChoice("no", _l("Nee"))]
@@ -179,9 +182,14 @@ class IntakeForm(FlaskForm):
                 continue
             if isinstance(field.errors, dict):
                 continue
-            target = f"{field.id}-0" if isinstance(field, RadioField) else field.id
-            items.extend((target, message) for message in field.errors if message != "duplicate personnel number")
+            items.extend(_linked_errors(field, ignore="duplicate personnel number"))
         return items
+
+
+def _linked_errors(field: Field, ignore: str | None = None) -> list[tuple[str, str]]:
+    """A field's errors as (id to link to, message): a radio group links to its first choice."""
+    target = f"{field.id}-0" if isinstance(field, RadioField) else field.id
+    return [(target, message) for message in field.errors if message != ignore]
 
 
 for _prerequisite in PREREQUISITES:
@@ -215,3 +223,56 @@ def renumber_directors(formdata: MultiDict, drop: int | None = None, add: bool =
         rest.add(f"directors-{index}-name", row.get("name", ""))
         rest.add(f"directors-{index}-personnel_number", row.get("personnel_number", ""))
     return rest
+
+
+ANSWERS = [SelectChoice(value, label) for value, label in Answer.labels().items()]
+
+
+class AnswerForm(FlaskForm):
+    """The processor's answer to the team's open request, on the status page
+    (multipart: with an optional attachment). Field names are the public contract."""
+
+    request_id = HiddenField()  # the request the page showed: an answer to an older one is refused
+    answer = choice(
+        _l("Is het geregeld?"), ANSWERS, _l("Kies ‘Geregeld’ of ‘Ik heb een vraag’."),
+        _l("Kies ‘Geregeld’ of ‘Ik heb een vraag’."),
+    )
+    comment = TextAreaField(
+        _l("Toelichting of vraag"), filters=[validators.lines],
+        validators=[Length(max=2000, message=_l("Uw toelichting is hoogstens 2000 tekens lang."))],
+    )
+    attachment = FileField(_l("Schermafbeelding of PDF (optioneel)"))
+
+    upload: validators.Upload | None = None
+
+    def validate_comment(self, field: Field) -> None:
+        if self.answer.data == Answer.QUESTION and not field.data:
+            raise ValidationError(_l("Schrijf uw vraag op, dan kunnen wij die beantwoorden."))
+
+    def validate_attachment(self, field: Field) -> None:
+        """Checked by what the file is (validators.attachment), never by its name."""
+        self.upload = None
+        if not isinstance(field.data, FileStorage) or not field.data.filename:
+            return  # no file chosen
+        try:
+            self.upload = validators.attachment(field.data.stream, field.data.filename)
+        except validators.InvalidValue as error:
+            raise ValidationError(str(error)) from None
+
+    @property
+    def file_chosen(self) -> bool:
+        """A file came with the form (a browser cannot show it again after a refusal)."""
+        return isinstance(self.attachment.data, FileStorage) and bool(self.attachment.data.filename)
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        return [item for field in self for item in _linked_errors(field)]
+
+    def values(self) -> dict[str, Any]:
+        """As workflow.answer_request takes them."""
+        raw = (self.request_id.data or "").strip()
+        return {
+            "answer": self.answer.data,
+            "comment": self.comment.data or None,
+            "upload": self.upload,
+            "request_id": int(raw) if raw.isdigit() else None,
+        }

@@ -1,18 +1,22 @@
 """Public pages: the intake form, its inline checks, check your answers, the
-confirmation, the status link."""
+confirmation, the status link, and there the processor's answer to the team's request."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import workflow
+from ..changes import WorkflowError
 from ..contacts import contact_for
+from ..errors import render_error
 from ..htmx import is_partial, render_view
 from ..intake.status import processor_steps
 from ..outbox.messages import status_url
 from ..security import limit_per_ip
 from . import answers, service
-from .forms import IntakeForm, renumber_directors
+from .forms import AnswerForm, IntakeForm, renumber_directors
 
 bp = Blueprint("intake", __name__)
 
@@ -146,16 +150,61 @@ def confirmation():
 @bp.get("/status/<token>")
 @limit_per_ip("RATELIMIT_STATUS")
 def status(token: str):
-    registration = service.find_by_token(token)
+    registration = service.find_by_token(token, with_requests=True)
     if registration is None:
-        # Deliberately plain: it says nothing about tokens.
-        return "Niet gevonden", 404, {"Content-Type": "text/plain; charset=utf-8"}
+        return _not_found()
+    return _status_page(registration, token, AnswerForm(formdata=None))
+
+
+@bp.post("/status/<token>/answer")
+@limit_per_ip("RATELIMIT_STATUS")
+def answer(token: str):
+    """The processor's answer to the open request: 303 back to the status page, or the
+    page again with the form at 422 (bad input) or 409 (the request was closed)."""
+    registration = service.find_by_token(token, with_requests=True)
+    if registration is None:
+        return _not_found()
+    form = AnswerForm()
+    if not form.validate() and registration.open_request is not None:
+        return _status_page(registration, token, form, status=422)
+    # (Nothing open to answer: the workflow says why, whatever was sent.)
+    try:
+        service.answer(token, form.values())
+    except workflow.AnswerAlreadyReceived as already:
+        flash(str(already), "info")
+    except WorkflowError as refused:
+        current = service.find_by_token(token, with_requests=True) or registration
+        return _status_page(current, token, form, status=refused.status_code, notice=str(refused))
+    else:
+        current_app.logger.info("registration %s: request answered", registration.reference)
+        flash(_("Bedankt, uw antwoord is ontvangen. Wij gaan ermee verder."), "success")
+    return redirect(url_for("intake.status", token=token), code=303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge):
+    """A body larger than the server takes (MAX_CONTENT_LENGTH): on the answer form
+    a Dutch message with the form again, elsewhere the error page. Never read the
+    body again here: that is what failed."""
+    token = (request.view_args or {}).get("token")
+    registration = service.find_by_token(token, with_requests=True) if request.endpoint == "intake.answer" else None
+    if registration is None:
+        return render_error(error)
+    notice = _("Het bestand is te groot om te versturen. Een bijlage is hoogstens 5 MB; kies een kleiner bestand.")
+    return _status_page(registration, token, AnswerForm(formdata=None), status=413, notice=notice)
+
+
+def _not_found():
+    # Deliberately plain: it says nothing about tokens.
+    return "Niet gevonden", 404, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def _status_page(registration, token: str, form: AnswerForm, status: int = 200, notice: str | None = None):
     response = render_view(
-        "intake/status.html",
-        registration=registration,
-        steps=processor_steps(registration),
-        contact=contact_for(registration),
+        "intake/status.html", status=status, registration=registration, steps=processor_steps(registration),
+        token=token, form=form, show_errors=status == 422, notice=notice, contact=contact_for(registration),
     )
+    # The status link is a credential: not passed on, not kept, not indexed.
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"

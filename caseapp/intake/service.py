@@ -1,18 +1,21 @@
-"""Creating a registration from a valid intake: one transaction, one place."""
+"""Creating a registration from a valid intake: one transaction, one place; and
+finding it again by its status link, where the processor answers the team's requests."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
 
-from .. import notifications
-from ..changes import record_event
+from .. import notifications, workflow
+from ..changes import StaleRegistration, WorkflowError, record_event, transaction
 from ..dates import utcnow
 from ..extensions import db
-from ..models import Director, ReferenceCounter, Registration, hash_token
+from ..models import Director, ProcessorRequest, ReferenceCounter, Registration, hash_token
 from ..process import Step
 
 # The registration's columns that hold what the processor submitted (normalised).
@@ -160,13 +163,40 @@ def create_registration_once(data: IntakeData, token: str) -> tuple[Registration
     return registration, True
 
 
-def find_by_token(token: str) -> Registration | None:
+def find_by_token(token: str, *, with_requests: bool = False) -> Registration | None:
     """The registration of a status link, without its DGAs (the public pages do not
-    show them; they load on first use if that ever changes)."""
+    show them; they load on first use if that ever changes). `with_requests`: with
+    the team's requests, their items and attachments (not the bytes), joined into
+    the same statement, for the status page."""
     if not token or len(token) > 100:
         return None
-    return db.session.scalar(
+    query = (
         sa.select(Registration)
         .where(Registration.status_token_hash == hash_token(token))
         .options(so.lazyload(Registration.directors))
     )
+    if with_requests:
+        requests = so.joinedload(Registration.requests)
+        query = query.options(requests.joinedload(ProcessorRequest.items),
+                              requests.joinedload(ProcessorRequest.attachment))
+    return db.session.execute(query).unique().scalar_one_or_none()
+
+
+def answer(token: str, values: dict[str, Any]) -> None:
+    """Store the processor's answer to the open request of the registration behind
+    this status link (workflow.answer_request), in one transaction.
+
+    The same answer sent twice at once (a double click) is one answer: the
+    second loses the race on the registration's version and, tried again, finds
+    the answer already received (workflow.AnswerAlreadyReceived)."""
+    for attempt in range(2):
+        registration = find_by_token(token)
+        if registration is None:
+            raise WorkflowError(str(_l("Deze aanmelding bestaat niet meer.")))
+        try:
+            with transaction():
+                workflow.answer_request(registration, **values)
+            return
+        except StaleRegistration:
+            if attempt:
+                raise

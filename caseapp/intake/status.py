@@ -3,7 +3,7 @@ the manual, in plain Dutch (what is done, what happens next, who acts)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -57,7 +57,7 @@ def processor_steps(registration: Registration) -> list[ProcessorStep]:
             "gegevens worden uitgewisseld."
         )
 
-    return [
+    steps = [
         ProcessorStep(
             1,
             _l("Voorwaarden controleren"),
@@ -87,3 +87,8 @@ def processor_steps(registration: Registration) -> list[ProcessorStep]:
             _l("Keylane"),
         ),
     ]
+    if registration.is_waiting and not registration.is_withdrawn:
+        # The team asked the processor something: until the answer, the ball is theirs.
+        steps = [replace(each, actor=_l("U: wij wachten op uw antwoord")) if each.state == "current" else each
+                 for each in steps]
+    return steps

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
 
 from ..contacts import contact_for
 from ..extensions import db
-from ..models import OutboxMessage, Registration
-from ..process import PayFrequency
+from ..models import OutboxMessage, ProcessorRequest, Registration
+from ..process import ANSWER_LABELS, PayFrequency, Team, owner_of, request_item
 from . import queue
 
 log = logging.getLogger(__name__)
@@ -110,10 +110,32 @@ def queue_withdrawn(registration: Registration, reason: str) -> OutboxMessage:
     return _queue_to_processor("withdrawn", _("Aanmelding ingetrokken"), registration, reason=reason)
 
 
-def queue_waiting_on_processor(registration: Registration, reason: str) -> OutboxMessage:
+def queue_waiting_on_processor(
+    registration: Registration, reason: str, items: Sequence[str] = (), reopened: bool = False
+) -> OutboxMessage:
     """To the processor: we need something from them before we can go on, and what
-    (the team that owns the step goes on once it is done: the mail's contact)."""
-    return _queue_to_processor("waiting_on_processor", _("Actie nodig"), registration, reason=reason)
+    (`items`: the request's items, each with what to do in Loket.nl). `reopened`:
+    we asked this before, and the answer was not enough yet. The team that owns the
+    step goes on once it is done: the mail's contact."""
+    return _queue_to_processor(
+        "waiting_on_processor", _("Actie nodig"), registration, reason=reason,
+        items=[request_item(key) for key in items], reopened=reopened,
+    )
+
+
+# The mailbox of each team that owns steps.
+TEAM_MAILBOXES = {Team.ASR.value: "ASR_INTAKE_MAILBOX", Team.KEYLANE.value: "KEYLANE_MAILBOX"}
+
+
+def queue_request_answered(registration: Registration, request: ProcessorRequest) -> Optional[OutboxMessage]:
+    """To the mailbox of the team that owns the step: the processor answered its
+    request. The answer itself (comment, attachment) is read in the app."""
+    owner = owner_of(registration.step) or Team.ASR.value
+    return _queue_to_team(
+        TEAM_MAILBOXES[owner], "request_answered", _("Antwoord van de salarisverwerker"), registration,
+        answer=ANSWER_LABELS.get(request.answer or "", request.answer), has_comment=bool(request.answer_comment),
+        has_attachment=request.attachment is not None, items=[item.label for item in request.requested],
+    )
 
 
 def _submission_summary(registration: Registration) -> list[tuple[str, str]]:

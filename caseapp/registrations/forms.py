@@ -14,7 +14,7 @@ from flask_babel import to_utc
 from wtforms import DateField, Form, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
-from ..dates import today_local, utcnow
+from ..dates import PLAUSIBLE_YEARS, today_local, utcnow
 from ..intake.forms import IntakeForm
 from ..models import Registration
 from ..process import CHANNEL_LABELS, PREREQUISITES
@@ -48,12 +48,9 @@ class _ParsedField:
             raise StopValidation()
 
 
-YEARS = range(1900, 2101)
-
-
 def _plausible(moment: datetime) -> datetime:
-    """A date this desk can mean (year 1 or 9999 is a typing error, and breaks time zones)."""
-    if moment.year not in YEARS:
+    """A date this desk can mean (dates.PLAUSIBLE_YEARS)."""
+    if moment.year not in PLAUSIBLE_YEARS:
         raise ValueError(moment.year)
     return moment
 

@@ -117,7 +117,8 @@ class DetailView:
             prerequisite_groups=prerequisite_groups(),
             checks={check.key: check for check in registration.checks},
             prerequisite_count=len(PREREQUISITES),
-            timeline=entries(registration.events),
+            timeline=entries(registration.events, attachments={
+                r.attachment.id for r in registration.requests if r.attachment is not None}),
             today=today_local(),
         )
 
@@ -243,9 +244,16 @@ class Change:
 
     def reason(self, key: str) -> str:
         """The reason the form gives; a refused change shows it again (typed[key])."""
-        reason = request.form.get("reason", "")
-        self.keep(typed={key: reason})
-        return reason
+        return self.typed(key, request.form.get("reason", ""))
+
+    def chosen(self, name: str, key: str) -> list[str]:
+        """The values ticked in the form's checkboxes `name`; shown again when refused (typed[key])."""
+        return self.typed(key, request.form.getlist(name))
+
+    def typed(self, key: str, value: Any) -> Any:
+        """Keep what the user typed as typed[key], to show it again when the change is not made."""
+        self._kept.setdefault("typed", {})[key] = value
+        return value
 
     def valid(self, name: str, form: Any, *, focus: str | None = None, **state: Any) -> Any:
         """`form` (shown as forms[name]) when its input passes its checks; otherwise

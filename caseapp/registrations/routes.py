@@ -6,7 +6,9 @@ How the page answers (a whole page or HTMX sections, 303/422/403/409) is page.py
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from io import BytesIO
+
+from flask import Blueprint, abort, request, send_file
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -226,9 +228,19 @@ def first_exchange_date(change: Change):
 @section_change("waiting")
 def set_waiting(change: Change):
     reason = change.reason("waiting_reason")
+    items = change.chosen("request_items", "waiting_items")
     with transaction():
-        workflow.set_waiting(change.registration, current_user, reason, expected_version=change.version)
-    return change.saved(_("Gemarkeerd als wachtend op de salarisverwerker."), focus="waiting-heading")
+        workflow.set_waiting(change.registration, current_user, reason, items, expected_version=change.version)
+    return change.saved(_("Verzoek verstuurd: wacht op de salarisverwerker."), focus="waiting-heading")
+
+
+@bp.post("/registrations/<int:registration_id>/waiting/reopen")
+@requires("reopen_request")
+@section_change("waiting")
+def reopen_request(change: Change):
+    with transaction():
+        workflow.reopen_request(change.registration, current_user, expected_version=change.version)
+    return change.saved(_("Verzoek opnieuw verstuurd: wacht weer op de salarisverwerker."), focus="waiting-heading")
 
 
 @bp.post("/registrations/<int:registration_id>/waiting/clear")
@@ -278,3 +290,21 @@ def move_back(change: Change):
     with transaction():
         step = workflow.move_back(change.registration, current_user, reason, expected_version=change.version)
     return change.saved(_("Terug naar de stap ‘%(step)s’.", step=STEP_LABELS[step]), focus="registration-heading")
+
+
+# ---------------------------------------------------------------------------
+# What a processor attached to an answer (GET): a download, for staff only
+# ---------------------------------------------------------------------------
+
+
+@bp.get("/registrations/<int:registration_id>/attachments/<int:attachment_id>")
+@requires("download_attachment")
+def attachment(registration_id: int, attachment_id: int):
+    found = service.find_attachment(registration_id, attachment_id)
+    if found is None:
+        abort(404)
+    response = send_file(BytesIO(found.data), mimetype=found.content_type, as_attachment=True,
+                         download_name=found.filename, conditional=False, etag=False, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -22,7 +22,17 @@ from ..changes import WorkflowError, check_stored_version, check_version, record
 from ..dates import utcnow
 from ..extensions import db
 from ..intake.service import INTAKE_FIELDS, same_employer_open
-from ..models import AuthorisationCheck, ContactLogEntry, Director, Event, PolicyRecord, Registration, User
+from ..models import (
+    Attachment,
+    AuthorisationCheck,
+    ContactLogEntry,
+    Director,
+    Event,
+    PolicyRecord,
+    ProcessorRequest,
+    Registration,
+    User,
+)
 from ..process import KEYLANE_STEPS, PREREQUISITE_KEYS
 
 # ---------------------------------------------------------------------------
@@ -33,15 +43,20 @@ from ..process import KEYLANE_STEPS, PREREQUISITE_KEYS
 def _load(registration_id: int, *options: so.interfaces.LoaderOption) -> Registration | None:
     """The registration as stored now (not as the session last saw it), with `options`."""
     query = sa.select(Registration).where(Registration.id == registration_id).options(*options)
-    return db.session.scalar(query.execution_options(populate_existing=True))
+    return db.session.execute(query.execution_options(populate_existing=True)).unique().scalar_one_or_none()
 
 
 def load_detail(registration_id: int) -> Registration | None:
     """The registration with everything the detail page shows, in a fixed
-    number of queries (one per collection, however long it is)."""
+    number of queries (one per collection, however long it is). Its few
+    requests to the processor, their items and attachments (without the bytes)
+    are joined into the registration's own query."""
+    requests = so.joinedload(Registration.requests)
     return _load(
         registration_id,
         so.joinedload(Registration.assignee),
+        requests.joinedload(ProcessorRequest.items),
+        requests.joinedload(ProcessorRequest.attachment),
         so.selectinload(Registration.directors),
         so.selectinload(Registration.policies).joinedload(PolicyRecord.created_by),
         so.selectinload(Registration.checks).joinedload(AuthorisationCheck.checked_by),
@@ -324,3 +339,18 @@ def add_contact(
     db.session.flush()  # for the entry's id in the event
     record_event(registration, "contact_logged", actor=actor, contact_id=entry.id, **_summary(entry, CONTACT_FIELDS))
     return entry
+
+
+# ---------------------------------------------------------------------------
+# Attachments of the processor's answers
+# ---------------------------------------------------------------------------
+
+
+def find_attachment(registration_id: int, attachment_id: int) -> Attachment | None:
+    """An attachment with its bytes, only when it belongs to an answer of this registration."""
+    return db.session.scalar(
+        sa.select(Attachment)
+        .join(ProcessorRequest, ProcessorRequest.id == Attachment.request_id)
+        .where(Attachment.id == attachment_id, ProcessorRequest.registration_id == registration_id)
+        .options(so.undefer(Attachment.data))
+    )

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Collection
 
+from flask import url_for
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import Event
-from ..process import CHANNEL_LABELS, PAY_FREQUENCY_LABELS, PREREQUISITE_LABELS, STEP_LABELS
+from ..process import (
+    ANSWER_LABELS,
+    CHANNEL_LABELS,
+    PAY_FREQUENCY_LABELS,
+    PREREQUISITE_LABELS,
+    STEP_LABELS,
+    request_item,
+)
 
 ACTOR_LABELS = {"processor": _l("salarisverwerker"), "system": _l("systeem")}
 
@@ -51,6 +59,7 @@ class Entry:
     title: str
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    link: tuple[str, str] | None = None  # (url, text): the attachment of an answer
 
 
 def actor_name(event: Event) -> str:
@@ -102,7 +111,8 @@ def _step(step: str | None) -> str:
     return str(STEP_LABELS.get(step, step or "?"))
 
 
-def describe(event: Event) -> Entry:
+def describe(event: Event, attachments: Collection[int] = ()) -> Entry:
+    """`attachments`: the ids of the attachments that still exist (to link to)."""
     data = event.data or {}
     kind = event.kind
     entry = Entry(event=event, who=actor_name(event), by_staff=event.actor is not None, title=kind)
@@ -130,7 +140,22 @@ def describe(event: Event) -> Entry:
             entry.notes.append(_("Was ingetrokken omdat: %(reason)s", reason=data["reason"]))
             data = {k: v for k, v in data.items() if k != "reason"}
     elif kind == "waiting_set":
-        entry.title = _("Wacht op de salarisverwerker")
+        if data.get("reopened_from"):
+            entry.title = _("Verzoek opnieuw uitgezet: wacht weer op de salarisverwerker")
+        else:
+            entry.title = _("Wacht op de salarisverwerker")
+        if data.get("items"):
+            asked = ", ".join(str(request_item(key).label) for key in data["items"])
+            entry.notes.append(_("Gevraagd: %(items)s", items=asked))
+    elif kind == "request_answered":
+        entry.title = _("Antwoord van de salarisverwerker: %(answer)s",
+                        answer=ANSWER_LABELS.get(data.get("answer"), data.get("answer") or "?"))
+        if data.get("comment"):
+            entry.notes.append(_("Toelichting: %(comment)s", comment=data["comment"]))
+        if data.get("attachment_id") in attachments:
+            url = url_for("registrations.attachment", registration_id=event.registration_id,
+                          attachment_id=data["attachment_id"])
+            entry.link = (url, _("Bijlage downloaden: %(name)s", name=data.get("attachment") or ""))
     elif kind == "waiting_cleared":
         entry.title = _("Wacht niet meer op de salarisverwerker")
         data = {k: v for k, v in data.items() if k != "reason"}
@@ -189,6 +214,6 @@ def describe(event: Event) -> Entry:
     return entry
 
 
-def entries(events: list[Event]) -> list[Entry]:
+def entries(events: list[Event], attachments: Collection[int] = ()) -> list[Entry]:
     """Newest first (the relationship's order)."""
-    return [describe(event) for event in events]
+    return [describe(event, attachments) for event in events]

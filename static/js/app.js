@@ -1,5 +1,6 @@
 // Behaviour that the CSP keeps out of the HTML: focus management around page loads and swaps,
-// the print button, and keeping the registration version in every form current.
+// the print button, keeping the registration version in every form current, and composing a
+// request's message.
 (function () {
   "use strict";
 
@@ -97,5 +98,29 @@
         inputs[i].value = String(detail.to);
       }
     }
+  });
+
+  // The request form of the detail page: ticking an item adds its standard text to the
+  // message, unticking removes it, until the message is edited by hand (then it is left alone).
+  function composedMessage(form, textarea) {
+    var lines = [textarea.getAttribute("data-request-intro") || ""];
+    var ticked = form.querySelectorAll('input[name="request_items"]:checked[data-request-text]');
+    if (ticked.length) { lines.push(""); }
+    for (var i = 0; i < ticked.length; i++) {
+      lines.push("- " + ticked[i].getAttribute("data-request-text"));
+    }
+    return lines.join("\n").trim();
+  }
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLInputElement) || box.name !== "request_items") { return; }
+    var form = box.closest("[data-request-form]");
+    var textarea = form && form.querySelector("textarea[data-request-message]");
+    if (!textarea) { return; }
+    var last = textarea.getAttribute("data-request-composed") || textarea.getAttribute("data-request-intro") || "";
+    if (textarea.value.trim() !== last.trim()) { return; }  // edited by hand: leave it
+    textarea.value = composedMessage(form, textarea);
+    textarea.setAttribute("data-request-composed", textarea.value);
   });
 })();

@@ -91,7 +91,7 @@ def test_a_changed_registration_is_shown_changed_on_the_next_view(client, login_
     assert "Sanne de Vries" in assigned and "Niet toegewezen" not in assigned
 
     with transaction():
-        workflow.set_waiting(registration, viewer, "Rechten ontbreken")
+        workflow.set_waiting(registration, viewer, "Rechten ontbreken", ["right_hrm"])
     waiting = _card(_board(client), registration.id)
     assert "Wacht op salarisverwerker" in waiting and "Salarisverwerker aan zet" in waiting
 

@@ -164,9 +164,10 @@ def test_waiting_and_withdrawal_redraw_in_place_with_focus_on_what_changed(page,
 
     # Waiting on the processor: the section and the header say so, in words.
     waiting = detail_section(page, "Wachten op de salarisverwerker")
-    waiting.get_by_text("Markeer als wachtend", exact=True).first.click()
-    waiting.get_by_label("Waarop wacht u?").fill("Rechten ontbreken in Loket.nl")
-    waiting.get_by_role("button", name="Markeer als wachtend").click()
+    waiting.get_by_text("Verzoek aan de salarisverwerker", exact=True).first.click()
+    waiting.get_by_label("Iets anders").check()
+    waiting.get_by_label("Bericht aan de salarisverwerker").fill("Rechten ontbreken in Loket.nl")
+    waiting.get_by_role("button", name="Verzoek versturen").click()
     expect(waiting.get_by_role("heading", name="Wachten op de salarisverwerker")).to_be_focused()
     expect(waiting).to_contain_text("Rechten ontbreken in Loket.nl")
     expect(signals).to_contain_text("Wacht op salarisverwerker")

@@ -130,8 +130,10 @@ def test_the_ball_the_workflow_keeps_is_the_ball_the_event_trail_replays(make_re
     actions = {
         "advance": lambda r: workflow.advance(r, admin, confirm_first_exchange=True),
         "back": lambda r: workflow.move_back(r, admin, "Terug voor de test"),
-        "wait": lambda r: workflow.set_waiting(r, admin, "Rechten ontbreken"),
+        "wait": lambda r: workflow.set_waiting(r, admin, "Rechten ontbreken", ["right_hrm"]),
         "resume": lambda r: workflow.clear_waiting(r, admin),
+        "answer": lambda r: workflow.answer_request(r, "done"),  # the processor, on the status page
+        "ask_again": lambda r: workflow.reopen_request(r, admin),
         "withdraw": lambda r: workflow.withdraw(r, admin, "Overgestapt"),
         "reopen": lambda r: workflow.reopen(r, admin),
     }
@@ -141,7 +143,8 @@ def test_the_ball_the_workflow_keeps_is_the_ball_the_event_trail_replays(make_re
         if registration.is_withdrawn:
             name = "reopen"
         else:
-            name = rng.choice(["advance", "advance", "back", "withdraw", "resume" if registration.is_waiting else "wait"])
+            waits = ["resume", "answer"] if registration.is_waiting else ["wait", "ask_again"]
+            name = rng.choice(["advance", "advance", "back", "withdraw", *waits])
         try:
             with transaction():
                 actions[name](registration)
@@ -153,7 +156,7 @@ def test_the_ball_the_workflow_keeps_is_the_ball_the_event_trail_replays(make_re
         assert registration.ball_since == ball_since_after(trail), (done, registration.step)
         state = (registration.step, registration.is_waiting, registration.is_withdrawn)
         assert state == (clock.step, clock.waiting, clock.withdrawn), done
-    assert {"advance", "back", "wait", "resume", "withdraw", "reopen"} <= set(done)
+    assert {"advance", "back", "wait", "resume", "answer", "ask_again", "withdraw", "reopen"} <= set(done)
 
 
 def test_a_new_registration_is_with_asr_from_its_submission(make_registration):

@@ -238,3 +238,10 @@ def test_dashboard_costs_the_same_queries_for_few_and_many(staff, scenario, make
     # user, counts now, oldest open (who has the ball is on the row), live-before baseline,
     # events of the period
     assert len(small) == len(large) == 5
+
+
+@pytest.mark.parametrize("raw", ["0001-01-01", "9999-12-31", "31-12-9999"])
+def test_a_period_far_outside_the_years_of_this_desk_is_a_message_not_an_error(staff, raw):
+    response = staff.get(f"/dashboard?from=2026-01-01&to={raw}")
+    assert response.status_code == 422
+    assert "Vul bij ‘tot en met’ een datum in" in response.get_data(as_text=True)

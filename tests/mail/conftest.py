@@ -6,6 +6,7 @@ import pytest
 
 from caseapp.extensions import db
 from tests.mail.support import SMTPServer, free_port, mail_settings
+from tests.registrations.conftest import Desk
 
 
 @pytest.fixture()
@@ -34,3 +35,15 @@ def send(runner):
         return result.output
 
     return _send
+
+
+@pytest.fixture()
+def desk(client, auth):
+    """Staff acting on a registration over HTTP (tests/registrations/conftest.py)."""
+    return Desk(client, auth)
+
+
+@pytest.fixture()
+def staff(app, make_user):
+    """One a.s.r. and one Keylane user."""
+    return {role: make_user(role) for role in ("asr", "keylane")}

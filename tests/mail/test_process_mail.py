@@ -7,21 +7,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from caseapp.dates import today_local
 from caseapp.process import PREREQUISITE_KEYS
-from tests.registrations.conftest import Desk, fresh
-
-
-@pytest.fixture()
-def desk(client, auth):
-    return Desk(client, auth)
-
-
-@pytest.fixture()
-def staff(app, make_user):
-    return {role: make_user(role) for role in ("asr", "keylane")}
+from tests.registrations.conftest import fresh
 
 
 def _to_setup(desk, staff, rid):
@@ -79,7 +67,8 @@ def test_waiting_and_withdrawal_tell_the_processor_the_reason(app, desk, staff, 
     smtp_server.received.clear()
 
     desk.login(staff["asr"])
-    assert desk.post(rid, "waiting", {"reason": "Rechten ontbreken: Raadplegen HRM"}).status_code == 303
+    request = {"reason": "Rechten ontbreken: Raadplegen HRM", "request_items": "right_hrm"}
+    assert desk.post(rid, "waiting", request).status_code == 303
     assert desk.post(rid, "waiting/clear").status_code == 303
     assert desk.post(rid, "withdraw", {"reason": "Werkgever stapt over naar een andere uitvoerder"}).status_code == 303
     send()

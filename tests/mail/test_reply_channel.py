@@ -71,7 +71,8 @@ def test_each_processor_mail_names_the_team_of_its_step_and_replies_go_to_that_t
     registration, _token = make_registration(employer_name="Bakkerij Van Dam", processor_email=PROCESSOR)
     rid, reference = registration.id, registration.reference
     desk.login(staff["asr"])
-    assert desk.post(rid, "waiting", {"reason": "Rechten ontbreken: Raadplegen HRM"}).status_code == 303
+    assert desk.post(rid, "waiting", {"reason": "Rechten ontbreken: Raadplegen HRM",
+                                      "request_items": "right_hrm"}).status_code == 303
     assert desk.post(rid, "waiting/clear").status_code == 303
     assert desk.post(rid, "assign", {"action": "take"}).status_code == 303
     assert desk.post(rid, "advance").status_code == 303
@@ -81,7 +82,8 @@ def test_each_processor_mail_names_the_team_of_its_step_and_replies_go_to_that_t
     assert desk.post(rid, "advance").status_code == 303  # to setup: Keylane's now
 
     desk.login(staff["keylane"])
-    assert desk.post(rid, "waiting", {"reason": "De gebruiker is geblokkeerd"}).status_code == 303
+    assert desk.post(rid, "waiting", {"reason": "De gebruiker is geblokkeerd",
+                                      "request_items": "active_user"}).status_code == 303
     assert desk.post(rid, "waiting/clear").status_code == 303
     for key in PREREQUISITE_KEYS:
         assert desk.post(rid, f"checks/{key}", {"ticked": "1"}).status_code == 303

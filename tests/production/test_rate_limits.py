@@ -84,6 +84,14 @@ def test_the_status_page_is_limited_also_for_unknown_tokens(make_limited_app, ma
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
+def test_answers_on_the_status_page_are_limited_like_the_page(make_limited_app, make_registration):
+    _, token = make_registration()
+    client = make_limited_app().test_client()
+    statuses = [client.post(f"/status/{token}/answer", data={"answer": ""}).status_code for _ in range(3)]
+    assert statuses[:2] == [409, 409] and statuses[2] == 429  # nothing was asked: nothing to answer
+    assert client.post("/status/geraden-token/answer", data={}).status_code == 429
+
+
 def test_the_limit_comes_from_the_configuration(make_limited_app):
     client = make_limited_app(RATELIMIT_INTAKE="5 per minute").test_client()
     statuses = [client.post("/aanmelden", data={}).status_code for _ in range(6)]

@@ -9,11 +9,14 @@ from caseapp.changes import record_event
 from caseapp.dates import utcnow
 from caseapp.extensions import db
 from caseapp.models import (
+    Attachment,
     ContactLogEntry,
     Director,
     Event,
     OutboxMessage,
     PolicyRecord,
+    ProcessorRequest,
+    ProcessorRequestItem,
     Registration,
     User,
 )
@@ -23,8 +26,10 @@ PERSONAL = [
     "Salarisbureau Privé B.V.", "privacy@salarisprive.nl", "Bakkerij Geheim", "A0209998887", "111222333L01",
     "0f0e0d0c-0b0a-4000-8000-000000000123", "Jan Directeur", "47110815", "Piet Partner", "47120815",
     "POLIS-778899", "notitie over premie", "Marieke van Loon", "gesprek over rechten", "rechten ontbreken bij Jan",
-    "werkgever stopt ermee", "Bakkerij Geheim & Zn.",
+    "werkgever stopt ermee", "Bakkerij Geheim & Zn.", "vraag aan Jan over HRM", "Jan zegt: HRM staat aan",
+    "scherm-van-jan",
 ]
+SCREENSHOT = b"\x89PNG\r\n\x1a\n" + "gebruiker Jan Directeur".encode()
 
 
 @pytest.fixture()
@@ -60,6 +65,13 @@ def closed_registration(make_registration, staff):
         db.session.add(ContactLogEntry(registration=registration, occurred_at=closed_at, channel="phone",
                                        with_whom="Marieke van Loon", summary="gesprek over rechten",
                                        author_id=staff.id))
+        db.session.add(ProcessorRequest(
+            registration=registration, message="vraag aan Jan over HRM", opened_by_id=staff.id, opened_at=closed_at,
+            closed_at=closed_at, answered_at=closed_at, answer="done", answer_comment="Jan zegt: HRM staat aan",
+            items=[ProcessorRequestItem(key="right_hrm")],
+            attachment=Attachment(filename="scherm-van-jan.png", content_type="image/png", size=len(SCREENSHOT),
+                                  sha256="0" * 64, data=SCREENSHOT),
+        ))
         record_event(registration, "edited", actor=staff, field="employer_name", before="Bakkerij Geheim",
                      after="Bakkerij Geheim & Zn.", version=2)
         record_event(registration, "moved", actor=staff, **{"from": "setup", "to": "realised"},
@@ -93,10 +105,16 @@ def everything_stored_about(registration_id: int) -> str:
         ContactLogEntry.__table__: ContactLogEntry.__table__.c.registration_id,
         Event.__table__: Event.__table__.c.registration_id,
         OutboxMessage.__table__: OutboxMessage.__table__.c.registration_id,
+        ProcessorRequest.__table__: ProcessorRequest.__table__.c.registration_id,
     }
     rows = []
     for table, column in tables.items():
         rows += [str(dict(row)) for row in db.session.execute(sa.select(table).where(column == registration_id)).mappings()]
+    requests = sa.select(ProcessorRequest.id).where(ProcessorRequest.registration_id == registration_id)
+    for table in (Attachment.__table__, ProcessorRequestItem.__table__):
+        found = db.session.execute(sa.select(table).where(table.c.request_id.in_(requests))).mappings()
+        rows += [str({key: value.decode("latin-1") if isinstance(value, bytes) else value for key, value in row.items()})
+                 for row in found]
     return "\n".join(rows)
 
 
@@ -135,6 +153,12 @@ def test_purge_keeps_an_anonymised_record_for_the_statistics(runner, closed_regi
         ("Regeling Basis", date(2025, 1, 1), "", None)
     [contact] = db.session.scalars(sa.select(ContactLogEntry)).all()
     assert (contact.channel, contact.with_whom, contact.summary) == ("phone", "", "")
+    # What was asked and answered, and when, stays; what was written and attached goes.
+    [request] = db.session.scalars(sa.select(ProcessorRequest)).all()
+    assert (request.answer, request.message, request.answer_comment) == ("done", "", None)
+    assert request.answered_at is not None and request.closed_at is not None
+    assert db.session.scalars(sa.select(ProcessorRequestItem.key)).all() == ["right_hrm"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 0
 
     events = {event.kind: event for event in db.session.scalars(sa.select(Event))}
     assert events["edited"].data == {"field": "employer_name", "before": REMOVED, "after": REMOVED, "version": 2}
@@ -143,7 +167,7 @@ def test_purge_keeps_an_anonymised_record_for_the_statistics(runner, closed_regi
     purged = events["personal_data_purged"]
     assert purged.actor_label == "system"
     assert purged.data == {"older_than_months": 12, "directors": 2, "policies": 1, "contacts": 1,
-                           "events": 3, "messages": 4}
+                           "requests": 1, "attachments": 1, "events": 3, "messages": 4}
 
 
 def test_purged_messages_are_emptied_and_never_sent(runner, closed_registration):

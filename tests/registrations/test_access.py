@@ -34,7 +34,7 @@ ROUTES = {
     "contact": ("POST", "contacts", CONTACT),
     "assign": ("POST", "assign", {"action": "take"}),
     "date": ("POST", "first-exchange-date", {"first_exchange_date": "2099-01-01"}),
-    "waiting": ("POST", "waiting", {"reason": "Rechten ontbreken"}),
+    "waiting": ("POST", "waiting", {"reason": "Rechten ontbreken", "request_items": "right_hrm"}),
     "waiting_clear": ("POST", "waiting/clear", {}),
     "withdraw": ("POST", "withdraw", {"reason": "Dubbel aangemeld"}),
     "reopen": ("POST", "reopen", {}),

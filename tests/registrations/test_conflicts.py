@@ -108,7 +108,7 @@ def test_stale_advance_is_refused(desk, staff, make_registration):
         ("asr", "policy", "intake/checked", {"checked": "1"}),
         ("keylane", "setup", "checks/right_hrm", {"ticked": "1"}),
         ("asr", "received", "assign", {"action": "take"}),
-        ("keylane", "setup", "waiting", {"reason": "Rechten ontbreken"}),
+        ("keylane", "setup", "waiting", {"reason": "Rechten ontbreken", "request_items": "right_hrm"}),
         ("asr", "policy", "withdraw", {"reason": "Dubbel"}),
         ("asr", "received", "contacts", {"occurred_at": "2026-01-05T10:00", "channel": "email",
                                         "with_whom": "Jan", "summary": "Mail."}),

@@ -9,13 +9,22 @@ from flask import g
 from caseapp.changes import record_event
 from caseapp.dates import utcnow
 from caseapp.extensions import db
-from caseapp.models import AuthorisationCheck, ContactLogEntry, PolicyRecord, User
+from caseapp.models import (
+    Attachment,
+    AuthorisationCheck,
+    ContactLogEntry,
+    PolicyRecord,
+    ProcessorRequest,
+    ProcessorRequestItem,
+    User,
+)
 from caseapp.process import PREREQUISITE_KEYS
 from tests.conftest import collect_statements
 from tests.registrations.conftest import HX, fresh
 
-# session user, registration (+assignee), directors, policies, checks, contacts,
-# events, duplicates, colleagues to assign to
+# session user, registration (+assignee, +its requests to the processor with their items
+# and attachments), directors, policies, checks, contacts, events, duplicates, colleagues
+# to assign to
 BUDGET = 9
 
 
@@ -44,6 +53,15 @@ def grow(registration_id: int, size: int, user_ids: list[int]) -> None:
         record_event(registration, "contact_logged", actor=author, channel="phone", with_whom="Jan")
     for key in PREREQUISITE_KEYS[: min(size, len(PREREQUISITE_KEYS))]:
         db.session.add(AuthorisationCheck(registration_id=registration_id, key=key, checked_by_id=users[1].id))
+    # Answered requests to the processor, each with its items and an attachment (joined into the
+    # registration's own query: they add no statement).
+    for n in range(1 + size // 8):
+        db.session.add(ProcessorRequest(
+            registration_id=registration_id, message=f"Verzoek {n}", opened_at=utcnow(), closed_at=utcnow(),
+            answer="done", answered_at=utcnow(), items=[ProcessorRequestItem(key=key) for key in PREREQUISITE_KEYS[:3]],
+            attachment=Attachment(filename="scherm.png", content_type="image/png", size=8, sha256="0" * 64,
+                                  data=b"\x89PNG\r\n\x1a\n"),
+        ))
     db.session.commit()
 
 

@@ -59,7 +59,7 @@ CHANGES = [
     ("keylane", "setup", "contacts", None, "contact_logged"),
     ("asr", "received", "contacts", None, "contact_logged"),
     ("keylane", "setup", "first-exchange-date", {"first_exchange_date": "2099-01-01"}, "first_exchange_date_set"),
-    ("keylane", "setup", "waiting", {"reason": "Rechten ontbreken"}, "waiting_set"),
+    ("keylane", "setup", "waiting", {"reason": "Rechten ontbreken", "request_items": "right_hrm"}, "waiting_set"),
     ("asr", "policy", "withdraw", {"reason": "Dubbel aangemeld"}, "withdrawn"),
     ("asr", "policy", "back", {"reason": "Polis hoort bij andere werkgever"}, "step_changed"),
 ]

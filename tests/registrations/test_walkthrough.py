@@ -131,10 +131,10 @@ def test_waiting_on_the_processor_blocks_advancing_until_cleared(desk, staff, ma
     desk.login(staff["asr"])
     desk.post(rid, "assign", {"action": "take"})
     before = fresh(rid).version
-    response = desk.post(rid, "waiting", {"reason": ""})
+    response = desk.post(rid, "waiting", {"reason": "", "request_items": "other"})
     assert_refused(response, "Geef aan waarop u wacht", rid, "received", before)
     assert not fresh(rid).is_waiting
-    assert desk.post(rid, "waiting", {"reason": "Werkgever ID ontbreekt"}).status_code == 303
+    assert desk.post(rid, "waiting", {"reason": "Werkgever ID ontbreekt", "request_items": "other"}).status_code == 303
     assert fresh(rid).waiting_reason == "Werkgever ID ontbreekt"
     before = fresh(rid).version
     response = desk.post(rid, "advance")

@@ -1,4 +1,8 @@
-"""Typed models. The workflow lives in workflow.py; these only hold data."""
+"""Typed models. The workflow lives in workflow.py; these only hold data.
+
+The registration and its records are here; the team's requests to the processor
+(with their items, answers and attachments) in requests.py. Import them all from
+caseapp.models."""
 
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 from sqlalchemy.ext.hybrid import hybrid_property
 
-from . import process
-from .dates import utcnow
-from .extensions import db
-from .process import ContactChannel, PayFrequency, Role, Step
+from .. import process
+from ..dates import utcnow
+from ..extensions import db
+from ..process import ContactChannel, PayFrequency, Role, Step
 
 
 def hash_token(token: str) -> str:
@@ -119,6 +123,10 @@ class Registration(db.Model):
     assignee_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
     waiting_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
     waiting_since: so.Mapped[Optional[datetime]]
+    # The processor answered the team's request at this moment, and no staff member
+    # has changed the registration since (the board's "Antwoord ontvangen"). Set by
+    # workflow.answer_request, cleared by any staff change (changes.record_event).
+    answer_received_at: so.Mapped[Optional[datetime]]
     withdrawn_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
     withdrawn_at: so.Mapped[Optional[datetime]]
     # Since when the party that has to act now (workflow.ball_party) has had it
@@ -144,6 +152,8 @@ class Registration(db.Model):
     checks: so.Mapped[list[AuthorisationCheck]] = _children(None)
     contacts: so.Mapped[list[ContactLogEntry]] = _children("ContactLogEntry.occurred_at.desc()")
     events: so.Mapped[list[Event]] = _children("Event.id.desc()")
+    # The team's requests to the processor, newest first (at most one open: see requests.py).
+    requests: so.Mapped[list[ProcessorRequest]] = _children("ProcessorRequest.id.desc()")
 
     __table_args__ = (
         sa.CheckConstraint(Step.check("step"), name="step"),
@@ -183,6 +193,16 @@ class Registration(db.Model):
     @property
     def is_waiting(self) -> bool:
         return self.waiting_since is not None
+
+    @property
+    def open_request(self) -> Optional[ProcessorRequest]:
+        """The request the registration waits on, if any (reads the loaded `requests`)."""
+        return next((request for request in self.requests if request.is_open), None)
+
+    @property
+    def latest_request(self) -> Optional[ProcessorRequest]:
+        """The newest request, open or closed (reads the loaded `requests`)."""
+        return self.requests[0] if self.requests else None
 
     @hybrid_property
     def is_open(self) -> bool:
@@ -340,3 +360,12 @@ class OutboxMessage(db.Model):
         sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
     )
+
+
+# The requests' models refer to the ones above; caseapp.models offers them all.
+from .requests import Attachment, ProcessorRequest, ProcessorRequestItem  # noqa: E402
+
+__all__ = [
+    "Attachment", "AuthorisationCheck", "ContactLogEntry", "Director", "Event", "OutboxMessage", "PolicyRecord",
+    "ProcessorRequest", "ProcessorRequestItem", "ReferenceCounter", "Registration", "User",
+]
