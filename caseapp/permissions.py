@@ -136,8 +136,9 @@ def allowed(user: Any, action: str, registration: Optional[Subject] = None) -> b
     if user.role == ADMIN or user.role in rule.roles:
         return True
     if rule.owner:
-        owner = owner_of(registration.step) if registration is not None else None
-        return registration is None and user.role in TEAMS or acts_for(user, owner)
+        if registration is None:  # on some registration: a team owns some step
+            return user.role in TEAMS
+        return acts_for(user, owner_of(registration.step))
     return False
 
 
