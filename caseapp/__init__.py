@@ -103,10 +103,12 @@ def _register_cli(app: Flask) -> None:
     from .demo import demo_data_command
     from .insight.digest import digest_cli
     from .outbox.cli import outbox_cli
+    from .reminders import reminders_cli
     from .retention import retention_cli
 
     app.cli.add_command(demo_data_command)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(reminders_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(digest_cli)
     app.cli.add_command(users_cli)

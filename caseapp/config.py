@@ -76,6 +76,12 @@ class Config:
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
     OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 20)
     OUTBOX_INTERVAL_SECONDS = _int("OUTBOX_INTERVAL_SECONDS", 30)
+    # While a request to the processor is open: a reminder after each of these
+    # numbers of working days (comma-separated), counted from the request's Dutch
+    # date (`flask reminders send` queues them); after ESCALATION_WORKING_DAYS the
+    # request is shown as escalated on the board, on /my and in the digest.
+    REMINDER_WORKING_DAYS = os.environ.get("REMINDER_WORKING_DAYS", "3,7")
+    ESCALATION_WORKING_DAYS = _int("ESCALATION_WORKING_DAYS", 10)
 
     # Abuse limits (Flask-Limiter syntax, several separated by ";"; "" switches one off).
     # Counters live in Redis when RATELIMIT_STORAGE_URI is redis://..., shared by every

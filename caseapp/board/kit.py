@@ -140,6 +140,11 @@ class CardKit:
             working_days,
         ))
 
+    def escalated(self, working_days: int) -> str:
+        return self._word("escalated", working_days, lambda: ngettext(
+            "Geëscaleerd: verzoek %(num)d werkdag open", "Geëscaleerd: verzoek %(num)d werkdagen open", working_days,
+        ))
+
     def cards(self, cards: Iterable[Card], enhance: bool, focus: Optional[int] = None) -> Markup:
         """The HTML of these cards, each from the cache when it was rendered before.
 

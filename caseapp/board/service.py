@@ -112,6 +112,9 @@ class Card(NamedTuple):
     stale_days: Optional[int]
     due: Optional[date]
     waiting_days: Optional[int]
+    # Working days the open request to the processor has been open, once escalated
+    # (ESCALATION_WORKING_DAYS); None otherwise.
+    escalated_days: Optional[int]
     # For the user reading the board (see _attach_requirements): where the card may
     # move, how many points the forward guard still misses, and whether the forward
     # move needs no confirmation (the guard holds and nothing pauses it).
@@ -282,6 +285,7 @@ def _card(row: sa.Row, today: date, insight: Insight) -> Card:
         stale_days=insight.stale_days if insight.stale else None,
         due=insight.due,
         waiting_days=insight.waiting_days if insight.waiting_long else None,
+        escalated_days=insight.escalated_days,
     )
 
 

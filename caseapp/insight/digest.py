@@ -1,4 +1,4 @@
-"""The weekly digest per team: new, stuck, due and realised in the past week.
+"""The weekly digest per team: new, stuck, due, escalated and realised in the past week.
 
 `build_digest(team, now)` computes and renders it (Dutch text and HTML from
 templates/email/digest.txt and .html); `flask --app wsgi digest send` queues it
@@ -10,6 +10,8 @@ Monday morning covers Monday to Sunday of the week before:
   Keylane: entered setup from an a.s.r. step), still open or not;
 - stuck: the team's registrations that are stale now;
 - due: the team's registrations with a follow-up date that has passed;
+- escalated: the team's registrations whose request to the processor has been
+  open ESCALATION_WORKING_DAYS working days or more;
 - realised: registrations realised for the first time in the week (the same
   list for both teams: it is the result of both).
 """
@@ -32,7 +34,7 @@ from ..models import Event, Registration
 from ..outbox import queue
 from ..process import STEP_LABELS, STEP_OWNERS, TEAM_LABELS, team_steps
 from .clocks import load_timelines
-from .rules import Insight, assess_row, stale_limit, with_rule_facts
+from .rules import Insight, assess_row, escalation_limit, stale_limit, with_rule_facts
 
 TEAMS = ("asr", "keylane")
 LIST_LIMIT = 25  # per section in the e-mail; the count is always complete
@@ -82,7 +84,7 @@ def digest_week(now: datetime) -> tuple[date, date]:
 
 
 def digest_figures(team: str, now: datetime) -> dict[str, list[DigestEntry]]:
-    """The four lists of the digest for `team` (two queries)."""
+    """The five lists of the digest for `team` (two queries)."""
     first, last = digest_week(now)
     start, end = local_midnight_utc(first), local_midnight_utc(last + timedelta(days=1))
     base_url = current_app.config["BASE_URL"].rstrip("/")
@@ -113,7 +115,7 @@ def digest_figures(team: str, now: datetime) -> dict[str, list[DigestEntry]]:
         row = rows[rid]
         return DigestEntry(rid, row.reference, row.employer_name, row.step, note, f"{base_url}/registrations/{rid}")
 
-    lists: dict[str, list[DigestEntry]] = {"new": [], "stuck": [], "due": [], "realised": []}
+    lists: dict[str, list[DigestEntry]] = {"new": [], "stuck": [], "due": [], "escalated": [], "realised": []}
     for rid, timeline in sorted(timelines.items(), key=lambda item: rows[item[0]].reference if item[0] in rows else ""):
         if rid not in rows:  # submitted between the two queries: next week's
             continue
@@ -126,6 +128,11 @@ def digest_figures(team: str, now: datetime) -> dict[str, list[DigestEntry]]:
         if insight.stale:
             lists["stuck"].append(
                 entry(rid, _("%(n)d werkdagen zonder stapwissel of contact", n=insight.stale_days))
+            )
+    for rid, insight in sorted(insights.items(), key=lambda item: -(item[1].escalated_days or 0)):
+        if insight.escalated:
+            lists["escalated"].append(
+                entry(rid, _("verzoek aan de salarisverwerker %(n)d werkdagen open", n=insight.escalated_days))
             )
     for rid, insight in sorted(insights.items(), key=lambda item: item[1].due or date.max):
         if insight.due is not None:
@@ -150,6 +157,7 @@ def build_digest(team: str, now: Optional[datetime] = None) -> DigestMessage:
         week_start=week_start,
         week_end=week_end,
         limit=stale_limit(),
+        escalation_limit=escalation_limit(),
         base_url=current_app.config["BASE_URL"].rstrip("/"),
     )
     subject = _(

@@ -7,6 +7,10 @@
   for its date is not stuck, one whose date has passed unconfirmed can be.
 - **Due**: the latest contact log entry has a follow-up date that is today or
   earlier (Europe/Amsterdam). Logging a later contact answers it.
+- **Escalated**: a request to the processor has been open for
+  ESCALATION_WORKING_DAYS working days (config, default 10) or more, counted
+  from the request's Dutch date (registration.waiting_since, set with it); the
+  reminders (caseapp.reminders) went out before that.
 
 Working days are caseapp.dates' (Monday to Friday minus the Dutch public
 holidays of the Algemene termijnenwet).
@@ -29,6 +33,7 @@ from ..process import STEP_OWNERS, party_for
 from .clocks import Clock, IdSource
 
 DEFAULT_STALE_WORKING_DAYS = 5
+DEFAULT_ESCALATION_WORKING_DAYS = 10
 
 
 # ---------------------------------------------------------------------------
@@ -38,6 +43,20 @@ DEFAULT_STALE_WORKING_DAYS = 5
 
 def stale_limit() -> int:
     return int(current_app.config.get("STALE_WORKING_DAYS", DEFAULT_STALE_WORKING_DAYS))
+
+
+def escalation_limit() -> int:
+    return int(current_app.config.get("ESCALATION_WORKING_DAYS", DEFAULT_ESCALATION_WORKING_DAYS))
+
+
+def escalated_working_days(
+    waiting_since: Optional[datetime], withdrawn: bool, today: date, limit: int
+) -> Optional[int]:
+    """Working days the open request has been open, when that is `limit` or more; else None."""
+    if waiting_since is None or withdrawn:
+        return None
+    days = working_days_between(local_date(waiting_since), today)
+    return days if days >= limit else None
 
 
 def last_activity(clock: Clock, last_contact_at: Optional[datetime]) -> Optional[datetime]:
@@ -206,6 +225,12 @@ class Insight:
     due: Optional[date]  # the passed follow-up date that makes it due
     waiting_days: Optional[int]  # working days waiting on the processor; None if not waiting
     waiting_long: bool
+    # Working days the open request has been open, only once it is escalated.
+    escalated_days: Optional[int] = None
+
+    @property
+    def escalated(self) -> bool:
+        return self.escalated_days is not None
 
 
 def assess(
@@ -214,8 +239,11 @@ def assess(
     today: date,
     limit: int,
     first_exchange_date: Optional[date] = None,
+    waiting_since: Optional[datetime] = None,
+    escalation: int = DEFAULT_ESCALATION_WORKING_DAYS,
 ) -> Insight:
-    """Apply the stale, due and waiting rules to one registration (pure)."""
+    """Apply the stale, due, waiting and escalation rules to one registration (pure).
+    `waiting_since`: when the open request was made; `escalation`: its limit."""
     open_ = clock.step is not None and clock.active_party is not None
     stale_days = stale_working_days(clock, contact.occurred_at if contact else None, today, first_exchange_date)
     waiting_days = waiting_working_days(clock, today)
@@ -227,13 +255,15 @@ def assess(
         due=due_follow_up(contact, today) if open_ else None,
         waiting_days=waiting_days,
         waiting_long=waiting_days is not None and waiting_days > limit,
+        escalated_days=escalated_working_days(waiting_since, clock.withdrawn, today, escalation),
     )
 
 
 def assess_row(row: Any, now: datetime, today: date, limit: int) -> Insight:
     """assess() for a row with the registration columns ball_of() reads, its
     first_exchange_date, and the CONTACT_COLUMNS of its latest contact."""
-    return assess(ball_of(row, now), contact_summary(row), today, limit, row.first_exchange_date)
+    return assess(ball_of(row, now), contact_summary(row), today, limit, row.first_exchange_date, row.waiting_since,
+                  escalation_limit())
 
 
 def load_insight(ids: IdSource, now: datetime, limit: Optional[int] = None) -> dict[int, Insight]:

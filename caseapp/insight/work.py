@@ -1,8 +1,9 @@
 """What needs the logged-in user and their team today (`/my`).
 
-Three lists, each entry with the reason it is listed: follow-ups that are due,
-registrations that have gone stale with the team, and registrations that have
-waited on the processor for longer than the stale limit. A registration is
+Four lists, each entry with the reason it is listed: follow-ups that are due,
+registrations that have gone stale with the team, requests to the processor
+that are escalated (open ESCALATION_WORKING_DAYS or more), and registrations
+that have waited on the processor for longer than the stale limit. A registration is
 "ours" when it is assigned to the user or its step is owned by the user's team
 (an admin's team is every team). Two queries whatever the numbers: the user,
 and the registrations with who has the ball since when and their latest contact.
@@ -20,7 +21,7 @@ from ..dates import local_date
 from ..extensions import db
 from ..models import Registration, User
 from ..process import team_steps
-from .rules import Insight, assess_row, stale_limit, with_rule_facts
+from .rules import Insight, assess_row, escalation_limit, stale_limit, with_rule_facts
 
 
 def scope_condition(user: User) -> sa.ColumnElement[bool]:
@@ -57,6 +58,8 @@ class WorkList:
     due: list[WorkItem] = field(default_factory=list)
     stale: list[WorkItem] = field(default_factory=list)
     waiting: list[WorkItem] = field(default_factory=list)
+    escalated: list[WorkItem] = field(default_factory=list)
+    escalation_limit: int = 0
 
 
 def work_for(user: User, now: datetime) -> WorkList:
@@ -77,7 +80,7 @@ def work_for(user: User, now: datetime) -> WorkList:
         .where(condition)
         .order_by(Registration.id)
     )
-    work = WorkList(today=local_date(now), limit=limit)
+    work = WorkList(today=local_date(now), limit=limit, escalation_limit=escalation_limit())
     for row in rows:
         insight = assess_row(row, now, work.today, limit)
         item = WorkItem(
@@ -90,10 +93,13 @@ def work_for(user: User, now: datetime) -> WorkList:
             work.due.append(item)
         if insight.stale:
             work.stale.append(item)
+        if insight.escalated:
+            work.escalated.append(item)
         if insight.waiting_long:
             work.waiting.append(item)
     # Mine first, then the longest overdue / longest held.
     work.due.sort(key=lambda i: (not i.mine, i.insight.due, i.reference))
     work.stale.sort(key=lambda i: (not i.mine, -(i.insight.stale_days or 0), i.reference))
+    work.escalated.sort(key=lambda i: (not i.mine, -(i.insight.escalated_days or 0), i.reference))
     work.waiting.sort(key=lambda i: (not i.mine, -(i.insight.waiting_days or 0), i.reference))
     return work

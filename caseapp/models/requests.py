@@ -49,6 +49,10 @@ class ProcessorRequest(db.Model):
     answer: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
     answer_comment: so.Mapped[Optional[str]] = so.mapped_column(sa.String(2000))
     answered_at: so.Mapped[Optional[datetime]]
+    # Reminders queued for this request (caseapp.reminders): raised only by a
+    # compare-and-set UPDATE ... WHERE reminders_sent = n, in the transaction that
+    # queues the reminder, so no reminder goes out twice however many run at once.
+    reminders_sent: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     registration: so.Mapped[Registration] = so.relationship(back_populates="requests")
     items: so.Mapped[list[ProcessorRequestItem]] = so.relationship(

@@ -13,6 +13,7 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 
 from ..contacts import contact_for
+from ..dates import local_date
 from ..extensions import db
 from ..models import OutboxMessage, ProcessorRequest, Registration
 from ..process import ANSWER_LABELS, PayFrequency, Team, owner_of, request_item
@@ -120,6 +121,15 @@ def queue_waiting_on_processor(
     return _queue_to_processor(
         "waiting_on_processor", _("Actie nodig"), registration, reason=reason,
         items=[request_item(key) for key in items], reopened=reopened,
+    )
+
+
+def queue_reminder(registration: Registration, request: ProcessorRequest, number: int) -> OutboxMessage:
+    """To the processor: reminder `number` of an open request, naming its open
+    items and the status page where they answer it (caseapp.reminders)."""
+    return _queue_to_processor(
+        "reminder", _("Herinnering: actie nodig"), registration, reason=request.message,
+        items=request.requested, number=number, opened_on=local_date(request.opened_at),
     )
 
 

@@ -156,6 +156,10 @@ def describe(event: Event, attachments: Collection[int] = ()) -> Entry:
             url = url_for("registrations.attachment", registration_id=event.registration_id,
                           attachment_id=data["attachment_id"])
             entry.link = (url, _("Bijlage downloaden: %(name)s", name=data.get("attachment") or ""))
+    elif kind == "reminder_sent":
+        entry.title = _("Herinnering verstuurd aan de salarisverwerker")
+        if data.get("number"):
+            entry.notes.append(_("Herinnering %(number)s over het openstaande verzoek.", number=data["number"]))
     elif kind == "waiting_cleared":
         entry.title = _("Wacht niet meer op de salarisverwerker")
         data = {k: v for k, v in data.items() if k != "reason"}

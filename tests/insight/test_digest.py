@@ -45,7 +45,7 @@ def test_the_asr_digest(app, week):
     message = build_digest("asr", NOW)
     assert message.recipient == app.config["ASR_INTAKE_MAILBOX"]
     assert message.subject == "Weekoverzicht a.s.r.: 2 nieuw, 2 blijven liggen, 0 opvolgen, 1 gerealiseerd"
-    assert message.counts == {"new": 2, "stuck": 2, "due": 0, "realised": 1}
+    assert message.counts == {"new": 2, "stuck": 2, "due": 0, "escalated": 0, "realised": 1}
     text = message.text
     assert "Week van 10-03-2025 tot en met 16-03-2025" in text
     new = text[text.index("Nieuw deze week: 2"):text.index("Blijven liggen")]
@@ -64,7 +64,7 @@ def test_the_asr_digest(app, week):
 def test_the_keylane_digest(app, week):
     message = build_digest("keylane", NOW)
     assert message.recipient == app.config["KEYLANE_MAILBOX"]
-    assert message.counts == {"new": 1, "stuck": 0, "due": 1, "realised": 1}
+    assert message.counts == {"new": 1, "stuck": 0, "due": 1, "escalated": 0, "realised": 1}
     text = message.text
     assert f"{week['to_keylane'].reference} Drukkerij Peters (Inrichting Keylane)" in text
     assert f"{week['to_keylane'].reference} Drukkerij Peters (opvolgen sinds 14-03-2025)" in text
@@ -80,7 +80,7 @@ def test_the_html_body_links_each_registration_and_escapes_names(app, week):
 
 def test_an_empty_week_says_so(app):
     message = build_digest("keylane", NOW)
-    assert message.counts == {"new": 0, "stuck": 0, "due": 0, "realised": 0}
+    assert message.counts == {"new": 0, "stuck": 0, "due": 0, "escalated": 0, "realised": 0}
     assert "<p>Geen.</p>" in message.html
 
 

@@ -538,7 +538,7 @@ def test_timeline_names_staff_processor_and_system_in_amsterdam_time(client, des
     desk.login(staff["asr"])
     page = text_of(client.get(f"/registrations/{registration.id}"))
     assert "Aanmelding ontvangen via het aanmeldformulier 1 jul 2026, 12:15 · salarisverwerker" in page
-    assert "reminder sent" in page and "· systeem" in page
+    assert "Herinnering verstuurd aan de salarisverwerker" in page and "· systeem" in page
 
 
 def test_the_timeline_shows_edits_recorded_in_an_older_shape(desk, staff, make_registration):
