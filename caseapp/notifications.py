@@ -24,8 +24,11 @@ def step_reached(registration: Registration, step: str) -> None:
         messages.queue_realised(registration)
 
 
-def withdrawn(registration: Registration, reason: str) -> None:
+def withdrawn(registration: Registration, reason: str, by_processor: bool = False) -> None:
+    """The processor hears of every withdrawal; the team that owns the step of the processor's own."""
     messages.queue_withdrawn(registration, reason)
+    if by_processor:
+        messages.queue_withdrawn_by_processor(registration, reason)
 
 
 def waiting_on_processor(registration: Registration, request: ProcessorRequest, reopened: bool = False) -> None:

@@ -147,16 +147,36 @@ def _reason(raw: str | None, message) -> str:
 def withdraw(registration: Registration, actor: User, reason: str, expected_version: int | None = None) -> None:
     check_version(registration, expected_version)
     permissions.require(actor, "withdraw", registration)
+    _withdraw(registration, reason, actor=actor)
+
+
+class AlreadyWithdrawn(WorkflowError):
+    """The processor's withdrawal again (a double submit): it was stored the first time."""
+
+
+def withdraw_by_processor(registration: Registration, reason: str) -> None:
+    """The processor withdraws on the status page: as staff do, and the owning team is told."""
+    if registration.is_withdrawn:
+        raise AlreadyWithdrawn(str(_l("Deze aanmelding was al ingetrokken.")))
+    _withdraw(registration, reason, actor_label="processor")
+
+
+def check_withdrawable(registration: Registration) -> None:
+    """Raise WorkflowError when the registration cannot be withdrawn (withdrawn already, or live)."""
     require_open(registration)
     if registration.step == "live":
         raise WorkflowError(str(_l("Een koppeling die live is kan niet meer worden ingetrokken.")))
+
+
+def _withdraw(registration: Registration, reason: str, actor: User | None = None, actor_label: str | None = None):
+    check_withdrawable(registration)
     reason = _reason(reason, _l("Geef een reden voor het intrekken."))
     party, now = ball_party(registration), utcnow()
     registration.withdrawn_reason = reason
     registration.withdrawn_at = now
     _pass_ball(registration, party, now)
-    record_event(registration, "withdrawn", actor=actor, at=now, reason=reason, step=registration.step)
-    notifications.withdrawn(registration, reason)
+    record_event(registration, "withdrawn", actor, actor_label, now, reason=reason, step=registration.step)
+    notifications.withdrawn(registration, reason, by_processor=actor is None)
 
 
 def reopen(registration: Registration, actor: User, expected_version: int | None = None) -> None:

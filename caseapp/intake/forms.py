@@ -276,3 +276,17 @@ class AnswerForm(FlaskForm):
             "upload": self.upload,
             "request_id": int(raw) if raw.isdigit() else None,
         }
+
+
+class WithdrawForm(FlaskForm):
+    """The processor withdraws the registration on the status page: a reason, then
+    a confirmation (`confirm=yes`, sent by the confirmation page's form only)."""
+
+    reason = TextAreaField(
+        _l("Waarom trekt u de aanmelding in?"), filters=[validators.lines],
+        validators=[DataRequired(_l("Geef een reden voor het intrekken.")),
+                    Length(max=500, message=_l("De reden is hoogstens 500 tekens lang."))],
+    )
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        return [item for field in self for item in _linked_errors(field)]

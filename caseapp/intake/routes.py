@@ -9,13 +9,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import workflow
 from ..changes import WorkflowError
-from ..contacts import contact_for
 from ..errors import render_error
 from ..htmx import is_partial, render_view
-from ..intake.status import processor_steps
 from ..outbox.messages import status_url
 from ..security import limit_per_ip
-from . import answers, service
+from . import answers, service, withdrawal
+from .pages import not_found, status_page
 from .forms import AnswerForm, IntakeForm, renumber_directors
 
 bp = Blueprint("intake", __name__)
@@ -152,8 +151,8 @@ def confirmation():
 def status(token: str):
     registration = service.find_by_token(token, with_requests=True)
     if registration is None:
-        return _not_found()
-    return _status_page(registration, token, AnswerForm(formdata=None))
+        return not_found()
+    return status_page(registration, token, AnswerForm(formdata=None))
 
 
 @bp.post("/status/<token>/answer")
@@ -163,10 +162,10 @@ def answer(token: str):
     page again with the form at 422 (bad input) or 409 (the request was closed)."""
     registration = service.find_by_token(token, with_requests=True)
     if registration is None:
-        return _not_found()
+        return not_found()
     form = AnswerForm()
     if not form.validate() and registration.open_request is not None:
-        return _status_page(registration, token, form, status=422)
+        return status_page(registration, token, form, status=422)
     # (Nothing open to answer: the workflow says why, whatever was sent.)
     try:
         service.answer(token, form.values())
@@ -174,7 +173,7 @@ def answer(token: str):
         flash(str(already), "info")
     except WorkflowError as refused:
         current = service.find_by_token(token, with_requests=True) or registration
-        return _status_page(current, token, form, status=refused.status_code, notice=str(refused))
+        return status_page(current, token, form, status=refused.status_code, notice=str(refused))
     else:
         current_app.logger.info("registration %s: request answered", registration.reference)
         flash(_("Bedankt, uw antwoord is ontvangen. Wij gaan ermee verder."), "success")
@@ -191,21 +190,8 @@ def too_large(error: RequestEntityTooLarge):
     if registration is None:
         return render_error(error)
     notice = _("Het bestand is te groot om te versturen. Een bijlage is hoogstens 5 MB; kies een kleiner bestand.")
-    return _status_page(registration, token, AnswerForm(formdata=None), status=413, notice=notice)
+    return status_page(registration, token, AnswerForm(formdata=None), status=413, notice=notice)
 
 
-def _not_found():
-    # Deliberately plain: it says nothing about tokens.
-    return "Niet gevonden", 404, {"Content-Type": "text/plain; charset=utf-8"}
-
-
-def _status_page(registration, token: str, form: AnswerForm, status: int = 200, notice: str | None = None):
-    response = render_view(
-        "intake/status.html", status=status, registration=registration, steps=processor_steps(registration),
-        token=token, form=form, show_errors=status == 422, notice=notice, contact=contact_for(registration),
-    )
-    # The status link is a credential: not passed on, not kept, not indexed.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+# The processor withdraws on the status page (withdrawal.py).
+bp.add_url_rule("/status/<token>/intrekken", view_func=withdrawal.withdraw, methods=["POST"])

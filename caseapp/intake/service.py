@@ -200,3 +200,21 @@ def answer(token: str, values: dict[str, Any]) -> None:
         except StaleRegistration:
             if attempt:
                 raise
+
+
+def withdraw(token: str, reason: str) -> None:
+    """The processor withdraws the registration behind this status link
+    (workflow.withdraw_by_processor), in one transaction. Sent twice at once, the
+    second loses the race on the version and, tried again, finds it withdrawn
+    already (workflow.AlreadyWithdrawn)."""
+    for attempt in range(2):
+        registration = find_by_token(token)
+        if registration is None:
+            raise WorkflowError(str(_l("Deze aanmelding bestaat niet meer.")))
+        try:
+            with transaction():
+                workflow.withdraw_by_processor(registration, reason)
+            return
+        except StaleRegistration:
+            if attempt:
+                raise

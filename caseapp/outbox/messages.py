@@ -140,12 +140,24 @@ TEAM_MAILBOXES = {Team.ASR.value: "ASR_INTAKE_MAILBOX", Team.KEYLANE.value: "KEY
 def queue_request_answered(registration: Registration, request: ProcessorRequest) -> Optional[OutboxMessage]:
     """To the mailbox of the team that owns the step: the processor answered its
     request. The answer itself (comment, attachment) is read in the app."""
-    owner = owner_of(registration.step) or Team.ASR.value
     return _queue_to_team(
-        TEAM_MAILBOXES[owner], "request_answered", _("Antwoord van de salarisverwerker"), registration,
+        _owner_mailbox(registration), "request_answered", _("Antwoord van de salarisverwerker"), registration,
         answer=ANSWER_LABELS.get(request.answer or "", request.answer), has_comment=bool(request.answer_comment),
         has_attachment=request.attachment is not None, items=[item.label for item in request.requested],
     )
+
+
+def queue_withdrawn_by_processor(registration: Registration, reason: str) -> Optional[OutboxMessage]:
+    """To the mailbox of the team that owns the step: the processor withdrew the registration."""
+    return _queue_to_team(
+        _owner_mailbox(registration), "withdrawn_by_processor", _("Ingetrokken door de salarisverwerker"),
+        registration, reason=reason,
+    )
+
+
+def _owner_mailbox(registration: Registration) -> str:
+    """The setting of the mailbox of the team that owns the step (a.s.r.'s once live)."""
+    return TEAM_MAILBOXES[owner_of(registration.step) or Team.ASR.value]
 
 
 def _submission_summary(registration: Registration) -> list[tuple[str, str]]:

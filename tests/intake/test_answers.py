@@ -76,7 +76,7 @@ def test_the_status_page_shows_the_open_request_item_by_item_with_what_to_do_in_
     assert "Handleiding REST API koppeling" in page
     # One form, to answer: done or a question, a comment, a file.
     html = client.get(f"/status/{token}").get_data(as_text=True)
-    assert html.count("<form") == 1
+    assert html.count("<form") == 2 and html.count('id="answer-form"') == 1  # and the withdrawal's
     assert 'enctype="multipart/form-data"' in html and f'action="/status/{token}/answer"' in html
     for name in ('name="answer" value="done"', 'name="answer" value="question"', 'name="comment"',
                  'name="attachment"', 'name="csrf_token"'):
@@ -87,7 +87,7 @@ def test_the_status_page_shows_the_open_request_item_by_item_with_what_to_do_in_
 def test_without_a_request_the_status_page_has_no_answer_form(client, make_registration):
     _registration, token = make_registration()
     html = client.get(f"/status/{token}").get_data(as_text=True)
-    assert "<form" not in html and "Wij wachten op u" not in html
+    assert 'id="answer-form"' not in html and "Wij wachten op u" not in html
 
 
 def test_done_with_a_comment_and_a_png_closes_the_request_and_gives_the_ball_back(client, waiting):
@@ -109,7 +109,7 @@ def test_done_with_a_comment_and_a_png_closes_the_request_and_gives_the_ball_bac
     page = text(client.get(response.headers["Location"]))
     assert "Bedankt, uw antwoord is ontvangen." in page and "Uw antwoord is ontvangen" in page
     assert "Geregeld" in page and "Rechten staan goed." in page and "Bijlage: rechten.png" in page
-    assert "Wij wachten op u" not in page and "<form" not in client.get(f"/status/{token}").get_data(as_text=True)
+    assert "Wij wachten op u" not in page and 'id="answer-form"' not in client.get(f"/status/{token}").get_data(as_text=True)
 
 
 def test_a_question_without_a_comment_is_refused_with_the_form_and_the_values_kept(client, waiting):
