@@ -14,8 +14,8 @@ from ..htmx import is_partial, render_view
 from ..outbox.messages import status_url
 from ..security import limit_per_ip
 from . import answers, service, withdrawal
-from .pages import not_found, status_page
 from .forms import AnswerForm, IntakeForm, renumber_directors
+from .pages import not_found, status_page
 
 bp = Blueprint("intake", __name__)
 
