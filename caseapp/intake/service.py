@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -184,36 +184,29 @@ def find_by_token(token: str, *, with_requests: bool = False) -> Registration | 
 
 def answer(token: str, values: dict[str, Any]) -> None:
     """Store the processor's answer to the open request of the registration behind
-    this status link (workflow.answer_request), in one transaction.
-
-    The same answer sent twice at once (a double click) is one answer: the
-    second loses the race on the registration's version and, tried again, finds
-    the answer already received (workflow.AnswerAlreadyReceived)."""
-    for attempt in range(2):
-        registration = find_by_token(token)
-        if registration is None:
-            raise WorkflowError(str(_l("Deze aanmelding bestaat niet meer.")))
-        try:
-            with transaction():
-                workflow.answer_request(registration, **values)
-            return
-        except StaleRegistration:
-            if attempt:
-                raise
+    this status link (workflow.answer_request). The same answer sent twice at once
+    is one answer: the second finds it received (workflow.AnswerAlreadyReceived)."""
+    _as_processor(token, lambda registration: workflow.answer_request(registration, **values))
 
 
 def withdraw(token: str, reason: str) -> None:
     """The processor withdraws the registration behind this status link
-    (workflow.withdraw_by_processor), in one transaction. Sent twice at once, the
-    second loses the race on the version and, tried again, finds it withdrawn
-    already (workflow.AlreadyWithdrawn)."""
+    (workflow.withdraw_by_processor). Sent twice at once, the second finds it
+    withdrawn already (workflow.AlreadyWithdrawn)."""
+    _as_processor(token, lambda registration: workflow.withdraw_by_processor(registration, reason))
+
+
+def _as_processor(token: str, change: Callable[[Registration], Any]) -> None:
+    """One change by the processor, in one transaction. A change that lost the race
+    on the registration's version (a double click) is tried once more on what is
+    stored now, where the workflow says what the first one already did."""
     for attempt in range(2):
         registration = find_by_token(token)
         if registration is None:
             raise WorkflowError(str(_l("Deze aanmelding bestaat niet meer.")))
         try:
             with transaction():
-                workflow.withdraw_by_processor(registration, reason)
+                change(registration)
             return
         except StaleRegistration:
             if attempt:
